@@ -1,0 +1,202 @@
+"""What a user can do to the journal, with or without a runner up: the CLI and TUI share these.
+
+Each function validates first and raises `InputError` before writing anything.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from ..errors import InputError
+from ..store import RunRecord, StepRecord, Store, dumps, new_id
+
+__all__ = [
+    "MAX_EVENT_BYTES",
+    "cancel_run",
+    "find_run",
+    "inject_failure",
+    "make_event",
+    "queue_event",
+    "replay_run",
+    "set_step_mode",
+]
+
+MAX_EVENT_BYTES = 512 * 1024
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,255}$")
+_STEP_ID = re.compile(r"^[^\s/][^/]{0,255}$")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def make_event(
+    name: str,
+    data: Any = None,
+    *,
+    event_id: str | None = None,
+    ts: int | None = None,
+    max_bytes: int = MAX_EVENT_BYTES,
+) -> dict[str, Any]:
+    """Validate and build an event record (InputError says what is wrong)."""
+    if not isinstance(name, str) or not name.strip():
+        raise InputError("event name is empty")
+    if not _NAME.match(name):
+        raise InputError(
+            f"event name {name!r} is not valid: use letters, digits and _ . : / - "
+            "(starting with a letter or digit, at most 256 characters)"
+        )
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(f"event data must be a JSON object, not {type(data).__name__}")
+    try:
+        size = len(dumps(data).encode("utf-8"))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"event data is not storable as JSON: {exc}") from None
+    if size > max_bytes:
+        raise InputError(f"event data is {size} bytes; the limit is {max_bytes} bytes")
+    if event_id is not None and (not event_id or not _STEP_ID.match(event_id)):
+        raise InputError(f"event id {event_id!r} is not valid (no spaces or slashes)")
+    at = _now_ms() if ts is None else ts
+    return {"id": event_id or new_id(at), "name": name, "data": data, "ts": at}
+
+
+def queue_event(store: Store, name: str, data: Any = None, *, event_id: str | None = None) -> str:
+    """Queue an event for the runner and poke it; returns the event id (idempotent by id)."""
+    event = make_event(name, data, event_id=event_id)
+    store.put_event(event)
+    store.notify()
+    return event["id"]
+
+
+def find_run(store: Store, run_id: str) -> RunRecord:
+    """A run by id or unique id prefix; InputError when there is none."""
+    run = store.get_run(run_id) if run_id else None
+    if run is None:
+        full = store.resolve_run_id(run_id or "")
+        run = store.get_run(full) if full else None
+    if run is None:
+        raise InputError(f"no run with id {run_id!r}")
+    return run
+
+
+def cancel_run(store: Store, run_id: str, now_ms: int | None = None) -> RunRecord:
+    """Cancel a run that has not finished (InputError if it has)."""
+    run = find_run(store, run_id)
+    if run.finished:
+        raise InputError(f"run {run.id} has already {run.status}")
+    run.status = "cancelled"
+    run.ended_at = _now_ms() if now_ms is None else now_ms
+    run.wake_at = None
+    run.reason = "cancelled by user"
+    with store.batch():
+        store.save_run(run)
+        for step in store.load_steps(run.id):
+            if step.kind == "wait" and step.status != "completed":
+                store.set_flag(f"wait/{step.meta['event']}/{run.id}", None)
+    store.notify()
+    return run
+
+
+def inject_failure(
+    store: Store,
+    step_id: str,
+    *,
+    run_id: str | None = None,
+    function_id: str | None = None,
+    times: int = 1,
+    message: str = "",
+    known_functions: Any = None,
+) -> str:
+    """Make the next `times` attempts (-1: every one) of a step fail; returns the scope key."""
+    if not step_id or not _STEP_ID.match(step_id):
+        raise InputError(f"step id {step_id!r} is not valid")
+    if (run_id is None) == (function_id is None):
+        raise InputError("say which run (--run RUN_ID) or which function (--function FN_ID)")
+    if times == 0 or times < -1:
+        raise InputError("--times must be 1 or more")
+    if run_id is not None:
+        run = find_run(store, run_id)
+        if run.finished:
+            raise InputError(f"run {run.id} has already {run.status}")
+        journal = store.load_steps(run.id)
+        done = [s for s in journal if s.id == step_id and s.status in ("completed", "failed")]
+        if done:
+            raise InputError(f"step {step_id!r} of run {run.id} has already {done[0].status}")
+        scope = f"run:{run.id}"
+    else:
+        if known_functions is not None and function_id not in known_functions:
+            raise InputError(f"no function with id {function_id!r}")
+        scope = f"fn:{function_id}"
+    key = f"{scope}/{step_id}"
+    store.add_failure(key, times, message)
+    store.notify()
+    return key
+
+
+def replay_run(store: Store, run_id: str, from_step: str | None = None) -> RunRecord:
+    """Queue a new run with the same event; with `from_step`, earlier steps are copied over."""
+    source = find_run(store, run_id)
+    journal = sorted(store.load_steps(source.id), key=lambda s: s.seq)
+    copied: list[StepRecord] = []
+    now = _now_ms()
+    new = RunRecord(
+        id=new_id(now),
+        function=source.function,
+        event=source.event,
+        status="queued",
+        replay_of=source.id,
+        created_at=now,
+        step_mode=source.step_mode,
+    )
+    if from_step is not None:
+        ids = [s.id for s in journal]
+        if from_step not in ids:
+            known = ", ".join(ids) or "none"
+            raise InputError(
+                f"run {source.id} has no step {from_step!r} (its steps: {known})"
+            )
+        for step in journal[: ids.index(from_step)]:
+            if step.status != "completed":
+                raise InputError(
+                    f"step {step.id!r} before {from_step!r} did not complete; replay from it"
+                )
+            copied.append(
+                StepRecord(
+                    run_id=new.id,
+                    id=step.id,
+                    seq=step.seq,
+                    kind=step.kind,
+                    status="completed",
+                    output=step.output,
+                    attempts=step.attempts,
+                    started_at=step.started_at,
+                    ended_at=step.ended_at,
+                    copied_from=source.id,
+                    meta=step.meta,
+                )
+            )
+        new.meta["replay_from"] = from_step
+    store.create_runs([new], copied)
+    store.notify()
+    return new
+
+
+def set_step_mode(
+    store: Store, *, run_id: str | None = None, function_id: str | None = None, on: bool = True
+) -> None:
+    """Turn step-through on or off for a run, or for new runs of a function."""
+    if run_id is not None:
+        run = find_run(store, run_id)
+        if run.finished:
+            raise InputError(f"run {run.id} has already {run.status}")
+        run.step_mode = on
+        store.save_run(run)
+    elif function_id is not None:
+        store.set_flag(f"stepmode/{function_id}", True if on else None)
+    else:
+        raise InputError("say which run or which function")
+    store.notify()

@@ -1,0 +1,384 @@
+"""One call of a handler for one run: the replay core behind every `step` method.
+
+The sdk's `Step` and `AsyncStep` call `begin` and `complete`; everything that decides what a step
+does (replay, injected failure, step mode, retry, journaling, code-change checks) lives here once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..errors import (
+    ControlFlow,
+    InjectedFailure,
+    OutputNotStorableError,
+    RunCancelled,
+    StepError,
+    Suspend,
+    is_retriable,
+)
+from ..sdk import AsyncStep, Event, Function, Outcome, Plan, Step
+from ..store import Attempt, RunRecord, StepRecord, dumps, loads
+from ._backoff import retry_delay_s
+from ._describe import describe_error
+from ._listener import Change
+
+if TYPE_CHECKING:
+    from ._engine import Engine
+
+__all__ = ["Invocation", "Verdict"]
+
+
+@dataclass(slots=True)
+class Verdict:
+    """How an invocation ended: the run's new status and when to wake it, if ever."""
+
+    status: str
+    wake_at: int | None = None
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"expected seconds or a timedelta, got {type(value).__name__}")
+
+
+def _epoch_ms(when: datetime) -> int:
+    if not isinstance(when, datetime):
+        raise TypeError(f"sleep_until needs a datetime, got {type(when).__name__}")
+    return int(when.timestamp() * 1000)  # a naive datetime is local time, as in datetime.now()
+
+
+def _lookup(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+class Invocation:
+    """Implements the sdk's `StepDriver` for one resume of one run."""
+
+    def __init__(self, engine: Engine, fn: Function, run: RunRecord, journal: list[StepRecord]):
+        """Bind to a run and its journal (loaded once for this invocation)."""
+        self.engine = engine
+        self.fn = fn
+        self.run = run
+        self.journal = {s.id: s for s in journal}
+        self._order = sorted(journal, key=lambda s: s.seq)
+        self._visited: set[str] = set()
+        self._next_seq = (self._order[-1].seq + 1) if self._order else 0
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.cancelled = False
+        self.verdict: Verdict | None = None
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _now(self) -> int:
+        return self.engine.clock.now_ms()
+
+    def _emit(self, kind: str, **fields: Any) -> None:
+        self.engine.emit(
+            Change(kind=kind, at=self._now(), run_id=self.run.id, function=self.run.function, **fields)
+        )
+
+    def _resolve(self, step_id: str) -> str:
+        with self._lock:  # async handlers may ask from several tasks; ids follow call order
+            n = self._counts.get(step_id, 0)
+            self._counts[step_id] = n + 1
+        return step_id if n == 0 else f"{step_id}:{n}"
+
+    def _new_record(self, sid: str, kind: str, **meta: Any) -> StepRecord:
+        with self._lock:
+            seq = self._next_seq
+            self._next_seq += 1
+        rec = StepRecord(self.run.id, sid, seq, kind=kind, started_at=self._now(), meta=meta)
+        self.journal[sid] = rec
+        return rec
+
+    def _suspend(self, status: str, wake_at: int | None, reason: str | None = None) -> Suspend:
+        self.run.status = status
+        self.run.wake_at = wake_at
+        self.run.reason = reason
+        self.verdict = Verdict(status, wake_at)
+        return Suspend(status)
+
+    def _check_order(self, sid: str, kind: str) -> None:
+        """Hold the run when the code asks for steps in an order its journal contradicts."""
+        if self.run.meta.get("ignore_code_change"):
+            return
+        for rec in self._order:
+            if rec.id in self._visited or rec.status == "paused":
+                continue
+            if rec.status in ("completed", "failed") and rec.id != sid:
+                reason = (
+                    f"code changed: step {sid!r} would run at position {len(self._visited) + 1}"
+                    f" where the journal has {rec.id!r}"
+                )
+                self._hold_code_changed(reason, first=rec.id, new=sid)
+            break
+
+    def _hold_code_changed(self, reason: str, *, first: str, new: str) -> None:
+        self.run.meta["code_change"] = {"journal_step": first, "code_step": new}
+        err = self._suspend("paused", None, reason)
+        self.engine.store.save_run(self.run)
+        self._emit("code_changed", status="paused", step_id=new, error=reason,
+                   detail={"journal_step": first, "code_step": new})
+        self._emit("run", status="paused", error=reason)
+        raise err
+
+    def run_coroutine(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run a coroutine on the engine loop from a sync handler's thread."""
+        return self.engine.run_coroutine_threadsafe(coro)
+
+    # -- StepDriver -------------------------------------------------------------------------
+    def begin(self, kind: str, step_id: str, **opts: Any) -> Plan:
+        """Replay a journaled step, or prepare (or perform) a new one."""
+        if self.cancelled:
+            raise RunCancelled(self.run.id)
+        sid = self._resolve(step_id)
+        rec = self.journal.get(sid)
+        if rec is not None and rec.kind != kind and rec.status != "paused":
+            self._hold_code_changed(
+                f"code changed: step {sid!r} was a {rec.kind!r} step and is now a {kind!r} step",
+                first=sid,
+                new=sid,
+            )
+        if rec is not None:
+            self._visited.add(sid)
+            if rec.status == "completed":
+                return Plan(sid, done=Outcome(self._replayed_value(rec)))
+            if rec.status == "failed":
+                return Plan(sid, done=Outcome(error=StepError.from_dict(
+                    sid, rec.error or {}, len(rec.attempts))))
+        else:
+            self._check_order(sid, kind)
+        handler = getattr(self, f"_begin_{kind}")
+        return handler(sid, rec, **opts)
+
+    def _replayed_value(self, rec: StepRecord) -> Any:
+        if rec.kind == "wait" and rec.output is not None:
+            return Event.from_dict(rec.output)
+        return rec.output
+
+    def complete(self, plan: Plan, outcome: Outcome) -> Any:
+        """Journal an executed `run` step: its value, a retry (suspend) or a failure."""
+        rec, retries, inject_key = plan.token
+        now = self._now()
+        attempt = rec.attempts[-1]
+        attempt.ended_at = now
+        if outcome.ok:
+            try:
+                value = loads(dumps(outcome.value))
+            except (TypeError, ValueError) as exc:
+                outcome = Outcome(error=OutputNotStorableError(
+                    rec.id, type(outcome.value).__name__, str(exc)))
+            else:
+                rec.status, rec.output, rec.error, rec.ended_at = "completed", value, None, now
+                self._commit(rec, inject_key)
+                self._emit("step", step_id=rec.id, status="completed",
+                           attempt=len(rec.attempts), duration_ms=now - attempt.started_at)
+                return value
+        err = outcome.error
+        assert err is not None
+        if isinstance(err, ControlFlow | KeyboardInterrupt | SystemExit):
+            raise err
+        attempt.error = describe_error(err)
+        attempt.injected = isinstance(err, InjectedFailure)
+        rec.error = attempt.error
+        allowed = self.fn.retries if retries is None else retries
+        made = len(rec.attempts)
+        if is_retriable(err) and made <= allowed:
+            wake = now + int(retry_delay_s(self.fn.backoff, made, err) * 1000)
+            rec.status = "retrying"
+            signal = self._suspend("retrying", wake)
+            self._commit(rec, inject_key, with_run=True)
+            self._emit("step", step_id=rec.id, status="retrying", attempt=made,
+                       duration_ms=now - attempt.started_at, error=_short(err),
+                       detail={"wake_at": wake})
+            self._emit("run", status="retrying", detail={"wake_at": wake})
+            raise signal
+        rec.status, rec.ended_at = "failed", now
+        self._commit(rec, inject_key)
+        self._emit("step", step_id=rec.id, status="failed", attempt=made,
+                   duration_ms=now - attempt.started_at, error=_short(err))
+        raise StepError.from_dict(rec.id, rec.error, made) from err
+
+    def _commit(self, rec: StepRecord, inject_key: str | None, with_run: bool = False) -> None:
+        run = self.run if (with_run or self.run.step_mode) else None
+        self.engine.store.save_step(rec, run=run, consume=inject_key)
+
+    # -- step kinds -------------------------------------------------------------------------
+    def _step_mode_gate(self, sid: str, rec: StepRecord | None, kind: str) -> StepRecord | None:
+        """In step mode, pause before each attempt until the user grants one (`n`)."""
+        if not self.run.step_mode:
+            return rec
+        if self.run.grants > 0:
+            self.run.grants -= 1
+            return rec
+        if rec is None:
+            rec = self._new_record(sid, kind)
+        rec.status = "paused"
+        signal = self._suspend("paused", None, f"step mode: paused before {sid!r}")
+        self.engine.store.save_step(rec, run=self.run)
+        self._emit("step", step_id=sid, status="paused")
+        self._emit("run", status="paused", detail={"reason": self.run.reason})
+        raise signal
+
+    def _begin_run(self, sid: str, rec: StepRecord | None, retries: int | None = None) -> Plan:
+        rec = self._step_mode_gate(sid, rec, "run")
+        if rec is None:
+            rec = self._new_record(sid, "run")
+        now = self._now()
+        rec.status = "running"
+        rec.attempts.append(Attempt(started_at=now))
+        if rec.started_at is None:
+            rec.started_at = now
+        self._emit("step", step_id=sid, status="running", attempt=len(rec.attempts))
+        injected = self.engine.take_injection(self.run, sid)
+        if injected is None:
+            return Plan(sid, token=(rec, retries, None))
+        key, message = injected
+        plan = Plan(sid, token=(rec, retries, key))
+        failure = Outcome(error=InjectedFailure(message or f"injected failure of {sid!r}"))
+        return Plan(sid, done=Outcome.capture(self.complete, plan, failure))
+
+    def _finish_tool(self, rec: StepRecord, output: Any) -> Plan:
+        now = self._now()
+        rec.status, rec.output, rec.ended_at = "completed", output, now
+        if not rec.attempts:
+            rec.attempts.append(Attempt(started_at=rec.started_at or now))
+        rec.attempts[-1].ended_at = now
+        self.engine.store.save_step(rec)
+        self._emit("step", step_id=rec.id, status="completed", attempt=1,
+                   duration_ms=now - (rec.started_at or now))
+        return Plan(rec.id, done=Outcome(self._replayed_value(rec)))
+
+    def _begin_sleep(
+        self, sid: str, rec: StepRecord | None, duration: Any = None, until: Any = None
+    ) -> Plan:
+        now = self._now()
+        if rec is None:
+            due = _epoch_ms(until) if until is not None else now + int(_seconds(duration) * 1000)
+            rec = self._new_record(sid, "sleep", until=due)
+            rec.attempts.append(Attempt(started_at=now))
+        due = rec.meta["until"]
+        if now >= due:
+            return self._finish_tool(rec, None)
+        rec.status = "running"
+        signal = self._suspend("sleeping", due)
+        self.engine.store.save_step(rec, run=self.run)
+        self._emit("step", step_id=sid, status="running", detail={"until": due})
+        self._emit("run", status="sleeping", detail={"wake_at": due})
+        raise signal
+
+    def _begin_wait(
+        self, sid: str, rec: StepRecord | None, event: str = "", timeout: Any = None,
+        match: str | None = None,
+    ) -> Plan:
+        now = self._now()
+        if rec is None:
+            if not isinstance(event, str) or not event:
+                raise TypeError("wait_for_event needs event=<event name>")
+            expires = now + int(_seconds(timeout) * 1000)
+            expected = _lookup(self.run.event, match) if match else None
+            rec = self._new_record(sid, "wait", event=event, match=match, expected=expected,
+                                   since=now, expires=expires)
+            rec.attempts.append(Attempt(started_at=now))
+        if now >= rec.meta["expires"]:
+            self.engine.store.set_flag(f"wait/{rec.meta['event']}/{self.run.id}", None)
+            return self._finish_tool(rec, None)
+        rec.status = "running"
+        signal = self._suspend("waiting", rec.meta["expires"])
+        self.engine.register_wait(self.run, rec)
+        self._emit("step", step_id=sid, status="running", detail={"event": rec.meta["event"]})
+        self._emit("run", status="waiting", detail={"event": rec.meta["event"]})
+        raise signal
+
+    def _begin_send(
+        self, sid: str, rec: StepRecord | None, name: str = "", data: Any = None
+    ) -> Plan:
+        if rec is None:
+            rec = self._new_record(sid, "send")
+            rec.attempts.append(Attempt(started_at=self._now()))
+        ids = self.engine.send_from_step(name, data, rec)
+        self._emit("step", step_id=sid, status="completed", attempt=1, duration_ms=0)
+        return Plan(sid, done=Outcome(ids))
+
+    def _begin_invoke(
+        self, sid: str, rec: StepRecord | None, function: Any = None, data: Any = None
+    ) -> Plan:
+        if rec is not None and rec.meta.get("child"):
+            child = self.engine.store.get_run(rec.meta["child"])
+            if child is not None and child.finished:
+                return self._settle_child(rec, child)
+        else:
+            rec = self._new_record(sid, "invoke")
+            rec.attempts.append(Attempt(started_at=self._now()))
+            self.engine.start_child(self.run, rec, function, data)
+        rec.status = "running"
+        signal = self._suspend("waiting", None, f"waiting for child run {rec.meta['child']}")
+        self.engine.store.save_step(rec, run=self.run)
+        self._emit("step", step_id=sid, status="running", detail={"child": rec.meta["child"]})
+        self._emit("run", status="waiting", detail={"child": rec.meta["child"]})
+        raise signal
+
+    def _settle_child(self, rec: StepRecord, child: RunRecord) -> Plan:
+        if child.status == "completed":
+            return self._finish_tool(rec, child.output)
+        now = self._now()
+        error = child.error or {"type": "Cancelled", "message": f"child run {child.status}"}
+        rec.status, rec.error, rec.ended_at = "failed", error, now
+        rec.attempts[-1].ended_at = now
+        rec.attempts[-1].error = error
+        self.engine.store.save_step(rec)
+        self._emit("step", step_id=rec.id, status="failed", attempt=1, error=error.get("message"))
+        return Plan(rec.id, done=Outcome(error=StepError.from_dict(rec.id, error, 1)))
+
+    # -- the handler ------------------------------------------------------------------------
+    def _event(self) -> Event:
+        return Event.from_dict(self.run.event)
+
+    def call_sync(self) -> Verdict:
+        """Call a `def` handler (in a worker thread) and settle the run."""
+        return self._settle(Outcome.capture(self.fn.handler, self._event(), Step(self)))
+
+    async def call_async(self) -> Verdict:
+        """Await an `async def` handler and settle the run."""
+        return self._settle(await Outcome.acapture(self.fn.handler(self._event(), AsyncStep(self))))
+
+    def _settle(self, outcome: Outcome) -> Verdict:
+        err = outcome.error
+        if isinstance(err, Suspend):
+            assert self.verdict is not None
+            return self.verdict
+        if isinstance(err, RunCancelled):
+            return Verdict("cancelled")
+        if isinstance(err, KeyboardInterrupt | SystemExit):
+            raise err
+        run, now = self.run, self._now()
+        if err is None:
+            try:
+                run.output = loads(dumps(outcome.value))
+            except (TypeError, ValueError) as exc:
+                err = OutputNotStorableError("(return value)", type(outcome.value).__name__, str(exc))
+        run.status = "completed" if err is None else "failed"
+        run.error = None if err is None else describe_error(err)
+        run.ended_at, run.wake_at, run.reason = now, None, None
+        if not self.engine.store.save_run(run):
+            return Verdict("cancelled")  # cancelled while it ran: the cancel stands
+        duration = now - (run.started_at or now)
+        self._emit("run", status=run.status, duration_ms=duration,
+                   error=None if err is None else _short(err))
+        return Verdict(run.status)
+
+
+def _short(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"

@@ -1,0 +1,121 @@
+"""The `Store` protocol: the seam between the engine and where the journal lives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from ._records import RunRecord, StepRecord
+
+__all__ = ["Store"]
+
+
+class Store(Protocol):
+    """Durable storage for events, runs, steps, injected failures and flags."""
+
+    path: str
+
+    def close(self) -> None:
+        """Release connections and locks."""
+        ...
+
+    def batch(self) -> AbstractContextManager[Any]:
+        """A transaction: everything written inside commits together (nesting is fine)."""
+        ...
+
+    # events
+    def put_event(self, event: dict[str, Any], *, queue: bool = True) -> bool:
+        """Record (and queue) an event; False when an event with that id exists already."""
+        ...
+
+    def get_event(self, event_id: str) -> dict[str, Any] | None:
+        """One event by id."""
+        ...
+
+    def queued_count(self) -> int:
+        """How many events wait in the queue."""
+        ...
+
+    def claim_events(
+        self, plan: Callable[[dict[str, Any]], list[RunRecord]], limit: int = 256
+    ) -> list[RunRecord]:
+        """Dequeue events and create the runs `plan` makes for each, in one transaction."""
+        ...
+
+    # runs
+    def create_runs(self, runs: Iterable[RunRecord], steps: Iterable[StepRecord] = ()) -> None:
+        """Create runs (and pre-journaled steps) atomically."""
+        ...
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """One run by id."""
+        ...
+
+    def resolve_run_id(self, prefix: str) -> str | None:
+        """The run id that `prefix` uniquely starts, if any."""
+        ...
+
+    def save_run(self, run: RunRecord, *, guard: bool = True) -> bool:
+        """Write a run; with `guard`, a finished run on disk is never overwritten (False)."""
+        ...
+
+    def list_runs(
+        self,
+        *,
+        function: str | None = None,
+        status: str | Iterable[str] | None = None,
+        limit: int | None = None,
+        before: str | None = None,
+    ) -> Iterator[RunRecord]:
+        """Runs newest first, filtered, streamed (never all loaded at once)."""
+        ...
+
+    def count_runs(self, function: str | None = None) -> int:
+        """Number of runs (of one function)."""
+        ...
+
+    # steps
+    def load_steps(self, run_id: str) -> list[StepRecord]:
+        """A run's journal in execution order (one read)."""
+        ...
+
+    def save_step(
+        self, step: StepRecord, *, run: RunRecord | None = None, consume: str | None = None
+    ) -> None:
+        """Commit a step (and optionally its run, and one use of an injected failure) at once."""
+        ...
+
+    # injected failures and flags
+    def add_failure(self, key: str, times: int, message: str) -> None:
+        """Fail the next `times` attempts (-1: every attempt) matching `key`."""
+        ...
+
+    def failures(self) -> dict[str, dict[str, Any]]:
+        """All pending injected failures by key."""
+        ...
+
+    def set_flag(self, key: str, value: Any) -> None:
+        """Set (or, with None, clear) a small flag."""
+        ...
+
+    def flags(self, prefix: str) -> dict[str, Any]:
+        """Flags whose key starts with `prefix`."""
+        ...
+
+    # runner coordination
+    def lock_runner(self) -> None:
+        """Become the only runner on this state; raises StateLockedError naming the holder."""
+        ...
+
+    def notify(self) -> None:
+        """Tell a live runner something changed (non-blocking, a no-op with none up)."""
+        ...
+
+    def wake_fd(self) -> int | None:
+        """A file descriptor that becomes readable when `notify` is called, if supported."""
+        ...
+
+    def drain_wake(self) -> None:
+        """Consume pending notifications."""
+        ...

@@ -1,0 +1,150 @@
+"""The journal's records: runs, steps and their attempts, as plain JSON-able dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "ACTIVE_RUN_STATUSES",
+    "RUN_STATUSES",
+    "STEP_STATUSES",
+    "TERMINAL_RUN_STATUSES",
+    "Attempt",
+    "RunRecord",
+    "StepRecord",
+]
+
+RUN_STATUSES = (
+    "queued",
+    "running",
+    "paused",
+    "retrying",
+    "sleeping",
+    "waiting",
+    "completed",
+    "failed",
+    "cancelled",
+)
+TERMINAL_RUN_STATUSES = frozenset({"completed", "failed", "cancelled"})
+ACTIVE_RUN_STATUSES = frozenset(RUN_STATUSES) - TERMINAL_RUN_STATUSES
+STEP_STATUSES = ("running", "retrying", "completed", "failed", "paused")
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One attempt of a step: when it ran and how it ended."""
+
+    started_at: int
+    ended_at: int | None = None
+    error: dict[str, Any] | None = None
+    injected: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "error": self.error,
+            "injected": self.injected,
+        }
+
+
+@dataclass(slots=True)
+class StepRecord:
+    """A step in a run's journal, with every attempt it made."""
+
+    run_id: str
+    id: str
+    seq: int
+    kind: str = "run"
+    status: str = "running"
+    output: Any = None
+    error: dict[str, Any] | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    started_at: int | None = None
+    ended_at: int | None = None
+    copied_from: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (what `durable show --json` lists per step)."""
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "kind": self.kind,
+            "status": self.status,
+            "attempts": len(self.attempts),
+            "output": self.output,
+            "error": self.error,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "attempt_log": [a.to_dict() for a in self.attempts],
+            "copied_from": self.copied_from,
+            "meta": self.meta,
+        }
+
+    def to_store(self) -> dict[str, Any]:
+        """The journal form."""
+        d = self.to_dict()
+        d["run_id"] = self.run_id
+        return d
+
+    @classmethod
+    def from_store(cls, raw: dict[str, Any]) -> StepRecord:
+        """Rebuild from the journal form."""
+        return cls(
+            run_id=raw["run_id"],
+            id=raw["id"],
+            seq=raw["seq"],
+            kind=raw.get("kind", "run"),
+            status=raw["status"],
+            output=raw.get("output"),
+            error=raw.get("error"),
+            attempts=[Attempt(**a) for a in raw.get("attempt_log", ())],
+            started_at=raw.get("started_at"),
+            ended_at=raw.get("ended_at"),
+            copied_from=raw.get("copied_from"),
+            meta=raw.get("meta") or {},
+        )
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """A run: one invocation of a function for one event."""
+
+    id: str
+    function: str
+    event: dict[str, Any]
+    status: str = "queued"
+    output: Any = None
+    error: dict[str, Any] | None = None
+    replay_of: str | None = None
+    created_at: int = 0
+    started_at: int | None = None
+    ended_at: int | None = None
+    wake_at: int | None = None
+    reason: str | None = None
+    step_mode: bool = False
+    grants: int = 0
+    parent: dict[str, Any] | None = None
+    children: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        """True once completed, failed or cancelled."""
+        return self.status in TERMINAL_RUN_STATUSES
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (what `durable runs --json` lists)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RunRecord:
+        """Rebuild from the JSON form."""
+        known = {k: v for k, v in raw.items() if k in _RUN_FIELDS}
+        return cls(**known)
+
+
+_RUN_FIELDS = frozenset(RunRecord.__dataclass_fields__)
