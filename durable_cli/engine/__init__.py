@@ -1,15 +1,51 @@
 """The runner, replay driver, retries, timers, loader and the queries the CLI and TUI share."""
 
-from . import _actions as actions
-from ._backoff import MAX_DELAY_S, retry_delay_s
-from ._clock import Clock, VirtualClock, WallClock
-from ._describe import describe_error
-from ._engine import Engine
-from ._invocation import Invocation, Verdict
-from ._listener import Change, Listener
-from ._loader import discover_files, load_file, load_paths
-from ._queries import run_detail, run_summary
-from ._registry import Registry
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import _actions as actions
+    from ._backoff import MAX_DELAY_S, retry_delay_s
+    from ._clock import Clock, VirtualClock, WallClock
+    from ._describe import describe_error
+    from ._engine import Engine
+    from ._invocation import Invocation, Verdict
+    from ._listener import Change, Listener
+    from ._loader import discover_files, load_file, load_paths
+    from ._queries import run_detail, run_summary
+    from ._registry import Registry
+
+# Loaded on first use so `durable send` (which needs only `actions`) never imports asyncio.
+_WHERE = {
+    "actions": ("._actions", None),
+    "MAX_DELAY_S": ("._backoff", "MAX_DELAY_S"),
+    "retry_delay_s": ("._backoff", "retry_delay_s"),
+    "Clock": ("._clock", "Clock"),
+    "VirtualClock": ("._clock", "VirtualClock"),
+    "WallClock": ("._clock", "WallClock"),
+    "describe_error": ("._describe", "describe_error"),
+    "Engine": ("._engine", "Engine"),
+    "Invocation": ("._invocation", "Invocation"),
+    "Verdict": ("._invocation", "Verdict"),
+    "Change": ("._listener", "Change"),
+    "Listener": ("._listener", "Listener"),
+    "discover_files": ("._loader", "discover_files"),
+    "load_file": ("._loader", "load_file"),
+    "load_paths": ("._loader", "load_paths"),
+    "run_detail": ("._queries", "run_detail"),
+    "run_summary": ("._queries", "run_summary"),
+    "Registry": ("._registry", "Registry"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module behind `name` on first use."""
+    try:
+        module, attr = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = import_module(module, __name__)
+    return value if attr is None else getattr(value, attr)
 
 __all__ = [
     "MAX_DELAY_S",

@@ -6,7 +6,6 @@ facades below only differ in how they call the user's callable: directly, or awa
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -120,6 +119,8 @@ class AsyncStep(_Base):
         if inspect.iscoroutinefunction(fn):
             outcome = await Outcome.acapture(fn(*args, **kwargs))
         else:
+            import asyncio  # here, not at the top: `durable send` imports the sdk and not asyncio
+
             # a sync callable must not block the loop the TUI and other runs share
             outcome = await Outcome.acapture(asyncio.to_thread(fn, *args, **kwargs))
         return self._driver.complete(plan, outcome)
