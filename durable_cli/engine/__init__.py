@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ._loader import discover_files, load_file, load_paths
     from ._queries import run_detail, run_summary
     from ._registry import Registry
+    from ._reload import Reloader
 
 # Loaded on first use so `durable send` (which needs only `actions`) never imports asyncio.
 _WHERE = {
@@ -35,6 +36,7 @@ _WHERE = {
     "run_detail": ("._queries", "run_detail"),
     "run_summary": ("._queries", "run_summary"),
     "Registry": ("._registry", "Registry"),
+    "Reloader": ("._reload", "Reloader"),
 }
 
 
@@ -55,6 +57,7 @@ __all__ = [
     "Invocation",
     "Listener",
     "Registry",
+    "Reloader",
     "Verdict",
     "VirtualClock",
     "WallClock",

@@ -43,14 +43,19 @@ def module_name_for(path: str) -> str:
     return f"durable_workflows_{digest}.{stem}" if stem.isidentifier() else f"durable_wf_{digest}"
 
 
-def _error_line(exc: BaseException, path: str) -> int | None:
-    if isinstance(exc, SyntaxError) and exc.filename and os.path.abspath(exc.filename) == path:
-        return exc.lineno
-    line = None
+def _error_site(exc: BaseException, path: str) -> tuple[str, int | None]:
+    """Where a failed import went wrong: the innermost frame in user code, not a library."""
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.endswith(".py"):
+        return os.path.abspath(exc.filename), exc.lineno
+    site: tuple[str, int | None] = (path, None)
+    libraries = (os.path.dirname(os.__file__), os.path.dirname(os.path.dirname(__file__)))
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if os.path.abspath(frame.f_code.co_filename) == path:
-            line = lineno
-    return line
+        name = os.path.abspath(frame.f_code.co_filename)
+        if name.endswith(".py") and "site-packages" not in name and not name.startswith(
+            libraries
+        ):
+            site = (name, lineno)
+    return site
 
 
 def load_file(path: str) -> tuple[ModuleType, list[Function]]:
@@ -75,11 +80,13 @@ def load_file(path: str) -> tuple[ModuleType, list[Function]]:
             sys.modules.pop(name, None)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        if isinstance(exc, SyntaxError) and os.path.abspath(exc.filename or "") == path:
-            message = f"SyntaxError: {exc.msg}"
-        else:
-            message = f"{type(exc).__name__}: {exc}"
-        raise LoadError(message, file=path, line=_error_line(exc, path)) from exc
+        message = f"SyntaxError: {exc.msg}" if isinstance(exc, SyntaxError) else (
+            f"{type(exc).__name__}: {exc}"
+        )
+        file, line = _error_site(exc, path)
+        if file != path:
+            message += f" (while importing {os.path.basename(path)})"
+        raise LoadError(message, file=file, line=line) from exc
     functions: list[Function] = []
     for value in vars(module).values():
         if isinstance(value, Function) and all(value is not f for f in functions):
