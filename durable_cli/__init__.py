@@ -1,11 +1,11 @@
 """durable: local-first durable execution for Python.
 
-    import durable_cli as durable
+import durable_cli as durable
 
-    @durable.function(id="process-uploaded-document", trigger="api/document.uploaded")
-    def process_document(event: durable.Event, step: durable.Step):
-        check = step.run("validate-upload", validate_document, event.data["filename"])
-        ...
+@durable.function(id="process-uploaded-document", trigger="api/document.uploaded")
+def process_document(event: durable.Event, step: durable.Step):
+    check = step.run("validate-upload", validate_document, event.data["filename"])
+    ...
 """
 
 from .errors import (

@@ -5,7 +5,7 @@
           ├── NonRetriableError          a step raises it to fail at once        (retriable = False)
           ├── RetryAfterError            a step raises it to set the next delay  (retriable = True)
           ├── StepError                  raised at `step.run` when a step failed for good
-          ├── OutputNotStorableError     a step returned something JSON can't store (retriable = False)
+          ├── OutputNotStorableError     a step returned what JSON can't store   (retriable = False)
           ├── InjectedFailure            a failure injected by `durable fail` or the testing helper
           ├── LoadError                  a workflow file failed to load (file and line)
           │    └── FunctionIdClashError  two functions share an id
@@ -108,9 +108,7 @@ class OutputNotStorableError(DurableError):
         self.step_id = step_id
         self.type_name = type_name
         extra = f" ({detail})" if detail else ""
-        super().__init__(
-            f"step {step_id!r} returned a {type_name}, which JSON can't store{extra}"
-        )
+        super().__init__(f"step {step_id!r} returned a {type_name}, which JSON can't store{extra}")
 
 
 class InjectedFailure(DurableError):
@@ -162,7 +160,7 @@ class InputError(DurableError):
     retriable = False
 
 
-class ControlFlow(BaseException):  # noqa: N818 - a signal, not an error
+class ControlFlow(BaseException):
     """Unwinds a handler; a BaseException so `except Exception` in user code can't swallow it."""
 
 

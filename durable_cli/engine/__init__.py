@@ -49,6 +49,7 @@ def __getattr__(name: str) -> Any:
     value = import_module(module, __name__)
     return value if attr is None else getattr(value, attr)
 
+
 __all__ = [
     "MAX_DELAY_S",
     "Change",

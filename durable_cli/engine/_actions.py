@@ -156,9 +156,7 @@ def replay_run(store: Store, run_id: str, from_step: str | None = None) -> RunRe
         ids = [s.id for s in journal]
         if from_step not in ids:
             known = ", ".join(ids) or "none"
-            raise InputError(
-                f"run {source.id} has no step {from_step!r} (its steps: {known})"
-            )
+            raise InputError(f"run {source.id} has no step {from_step!r} (its steps: {known})")
         for step in journal[: ids.index(from_step)]:
             if step.status != "completed":
                 raise InputError(

@@ -21,8 +21,10 @@ def describe_error(exc: BaseException) -> dict[str, Any]:
             "cause": {"type": exc.error_type, "message": exc.message},
         }
     kind = type(exc)
-    name = kind.__qualname__ if kind.__module__ in ("builtins", "__main__") else (
-        f"{kind.__module__}.{kind.__qualname__}"
+    name = (
+        kind.__qualname__
+        if kind.__module__ in ("builtins", "__main__")
+        else (f"{kind.__module__}.{kind.__qualname__}")
     )
     # user-facing names drop the `durable_cli.errors.` prefix: users import them from durable_cli
     name = name.removeprefix("durable_cli.errors.")

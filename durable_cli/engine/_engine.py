@@ -23,6 +23,8 @@ from ._registry import Registry
 
 __all__ = ["Engine"]
 
+StepInterceptor = Callable[[RunRecord, str, int], Callable[..., Any] | None]
+
 _RESUMABLE = ("queued", "running", "retrying", "sleeping", "waiting")
 _POLL_S = 1.0  # fallback look at the queue, for senders that could not poke the wake FIFO
 
@@ -38,9 +40,16 @@ class Engine:
         clock: Clock | None = None,
         concurrency: int = 16,
         listeners: list[Listener] | None = None,
+        interceptor: StepInterceptor | None = None,
     ) -> None:
-        """Bind to a store and a registry of loaded functions."""
+        """Bind to a store and a registry of loaded functions.
+
+        `interceptor(run, step_id, attempt)` is asked before each attempt of a `run` step may
+        call the step's callable; a callable it returns runs instead (the testing helper's stubs
+        and failures). Injected failures (`durable fail`) come first and skip it.
+        """
         self.store = store
+        self.interceptor = interceptor
         self.registry = registry or Registry()
         self.clock = clock or WallClock()
         self.concurrency = max(1, concurrency)
@@ -70,6 +79,11 @@ class Engine:
         """Unsubscribe."""
         with contextlib.suppress(ValueError):
             self._listeners.remove(listener)
+
+    @property
+    def has_listeners(self) -> bool:
+        """Whether anyone listens (building a Change costs time on the hot path)."""
+        return bool(self._listeners)
 
     def emit(self, change: Change) -> None:
         """Report a change to every listener; a failing listener never breaks a run."""
@@ -135,8 +149,14 @@ class Engine:
             self.store.save_step(rec, run=run)
             self.store.set_flag(
                 f"wait/{meta['event']}/{run.id}",
-                {"run": run.id, "seq": rec.seq, "step": rec.id, "match": meta.get("match"),
-                 "expected": meta.get("expected"), "since": meta["since"]},
+                {
+                    "run": run.id,
+                    "seq": rec.seq,
+                    "step": rec.id,
+                    "match": meta.get("match"),
+                    "expected": meta.get("expected"),
+                    "since": meta["since"],
+                },
             )
 
     def send_from_step(self, name: str, data: Any, rec: StepRecord) -> list[str]:
@@ -161,7 +181,11 @@ class Engine:
         now = self.clock.now_ms()
         event = actions.make_event(f"invoke/{fn_id}", data, ts=now)
         child = RunRecord(
-            id=new_id(now), function=fn_id, event=event, status="queued", created_at=now,
+            id=new_id(now),
+            function=fn_id,
+            event=event,
+            status="queued",
+            created_at=now,
             parent={"run": parent.id, "step": rec.id},
         )
         rec.meta["child"] = child.id
@@ -183,7 +207,11 @@ class Engine:
     def _new_run(self, fn: Function, event: dict[str, Any]) -> RunRecord:
         now = self.clock.now_ms()
         return RunRecord(
-            id=new_id(), function=fn.id, event=event, status="queued", created_at=now,
+            id=new_id(),
+            function=fn.id,
+            event=event,
+            status="queued",
+            created_at=now,
             step_mode=bool(self.store.flags(f"stepmode/{fn.id}")),
         )
 
@@ -280,8 +308,16 @@ class Engine:
                     self._enqueue(run.id)
 
     def _emit_run(self, run: RunRecord, status: str, **fields: Any) -> None:
-        self.emit(Change(kind="run", at=self.clock.now_ms(), run_id=run.id,
-                         function=run.function, status=status, **fields))
+        self.emit(
+            Change(
+                kind="run",
+                at=self.clock.now_ms(),
+                run_id=run.id,
+                function=run.function,
+                status=status,
+                **fields,
+            )
+        )
 
     def _dispatch(self) -> None:
         while self._ready and len(self._active) < self.concurrency:
@@ -296,8 +332,14 @@ class Engine:
         try:
             await self._drive_once(run_id)
         except Exception as exc:  # an engine fault must not kill the loop; the run stays resumable
-            self.emit(Change(kind="error", at=self.clock.now_ms(), run_id=run_id,
-                             error=f"{type(exc).__name__}: {exc}"))
+            self.emit(
+                Change(
+                    kind="error",
+                    at=self.clock.now_ms(),
+                    run_id=run_id,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            )
         finally:
             self._active.pop(run_id, None)
             if run_id in self._again:
@@ -381,7 +423,10 @@ class Engine:
                 nxt = self._next_timer()
                 busy = bool(self._active) or bool(self._ready)
                 if until_idle and not busy:
-                    far = nxt is None or nxt - self.clock.now_ms() > idle_wait * 1000
+                    # virtual time jumps to any timer at no cost, so only "no timer" is idle
+                    far = nxt is None or (
+                        not self.clock.virtual and nxt - self.clock.now_ms() > idle_wait * 1000
+                    )
                     if far and not self.store.queued_count():
                         return
                 timeout = self.clock.wait_timeout(nxt, busy=busy)
@@ -445,8 +490,9 @@ class Engine:
         self._call_soon(self._enqueue, run.id)
         return run
 
-    def set_step_mode(self, *, run_id: str | None = None, function_id: str | None = None,
-                      on: bool = True) -> None:
+    def set_step_mode(
+        self, *, run_id: str | None = None, function_id: str | None = None, on: bool = True
+    ) -> None:
         """Step through a run (or new runs of a function): pause before each step."""
         actions.set_step_mode(self.store, run_id=run_id, function_id=function_id, on=on)
         if run_id is not None and not on:

@@ -85,8 +85,12 @@ class Invocation:
         return self.engine.clock.now_ms()
 
     def _emit(self, kind: str, **fields: Any) -> None:
+        if not self.engine.has_listeners:
+            return
         self.engine.emit(
-            Change(kind=kind, at=self._now(), run_id=self.run.id, function=self.run.function, **fields)
+            Change(
+                kind=kind, at=self._now(), run_id=self.run.id, function=self.run.function, **fields
+            )
         )
 
     def _resolve(self, step_id: str) -> str:
@@ -129,8 +133,13 @@ class Invocation:
         self.run.meta["code_change"] = {"journal_step": first, "code_step": new}
         err = self._suspend("paused", None, reason)
         self.engine.store.save_run(self.run)
-        self._emit("code_changed", status="paused", step_id=new, error=reason,
-                   detail={"journal_step": first, "code_step": new})
+        self._emit(
+            "code_changed",
+            status="paused",
+            step_id=new,
+            error=reason,
+            detail={"journal_step": first, "code_step": new},
+        )
         self._emit("run", status="paused", error=reason)
         raise err
 
@@ -156,8 +165,12 @@ class Invocation:
             if rec.status == "completed":
                 return Plan(sid, done=Outcome(self._replayed_value(rec)))
             if rec.status == "failed":
-                return Plan(sid, done=Outcome(error=StepError.from_dict(
-                    sid, rec.error or {}, len(rec.attempts))))
+                return Plan(
+                    sid,
+                    done=Outcome(
+                        error=StepError.from_dict(sid, rec.error or {}, len(rec.attempts))
+                    ),
+                )
         else:
             self._check_order(sid, kind)
         handler = getattr(self, f"_begin_{kind}")
@@ -178,13 +191,19 @@ class Invocation:
             try:
                 value = loads(dumps(outcome.value))
             except (TypeError, ValueError) as exc:
-                outcome = Outcome(error=OutputNotStorableError(
-                    rec.id, type(outcome.value).__name__, str(exc)))
+                outcome = Outcome(
+                    error=OutputNotStorableError(rec.id, type(outcome.value).__name__, str(exc))
+                )
             else:
                 rec.status, rec.output, rec.error, rec.ended_at = "completed", value, None, now
                 self._commit(rec, inject_key)
-                self._emit("step", step_id=rec.id, status="completed",
-                           attempt=len(rec.attempts), duration_ms=now - attempt.started_at)
+                self._emit(
+                    "step",
+                    step_id=rec.id,
+                    status="completed",
+                    attempt=len(rec.attempts),
+                    duration_ms=now - attempt.started_at,
+                )
                 return value
         err = outcome.error
         assert err is not None
@@ -200,15 +219,27 @@ class Invocation:
             rec.status = "retrying"
             signal = self._suspend("retrying", wake)
             self._commit(rec, inject_key, with_run=True)
-            self._emit("step", step_id=rec.id, status="retrying", attempt=made,
-                       duration_ms=now - attempt.started_at, error=_short(err),
-                       detail={"wake_at": wake})
+            self._emit(
+                "step",
+                step_id=rec.id,
+                status="retrying",
+                attempt=made,
+                duration_ms=now - attempt.started_at,
+                error=_short(err),
+                detail={"wake_at": wake},
+            )
             self._emit("run", status="retrying", detail={"wake_at": wake})
             raise signal
         rec.status, rec.ended_at = "failed", now
         self._commit(rec, inject_key)
-        self._emit("step", step_id=rec.id, status="failed", attempt=made,
-                   duration_ms=now - attempt.started_at, error=_short(err))
+        self._emit(
+            "step",
+            step_id=rec.id,
+            status="failed",
+            attempt=made,
+            duration_ms=now - attempt.started_at,
+            error=_short(err),
+        )
         raise StepError.from_dict(rec.id, rec.error, made) from err
 
     def _commit(self, rec: StepRecord, inject_key: str | None, with_run: bool = False) -> None:
@@ -244,7 +275,9 @@ class Invocation:
         self._emit("step", step_id=sid, status="running", attempt=len(rec.attempts))
         injected = self.engine.take_injection(self.run, sid)
         if injected is None:
-            return Plan(sid, token=(rec, retries, None))
+            hook = self.engine.interceptor
+            call = None if hook is None else hook(self.run, sid, len(rec.attempts))
+            return Plan(sid, token=(rec, retries, None), call=call)
         key, message = injected
         plan = Plan(sid, token=(rec, retries, key))
         failure = Outcome(error=InjectedFailure(message or f"injected failure of {sid!r}"))
@@ -257,8 +290,13 @@ class Invocation:
             rec.attempts.append(Attempt(started_at=rec.started_at or now))
         rec.attempts[-1].ended_at = now
         self.engine.store.save_step(rec)
-        self._emit("step", step_id=rec.id, status="completed", attempt=1,
-                   duration_ms=now - (rec.started_at or now))
+        self._emit(
+            "step",
+            step_id=rec.id,
+            status="completed",
+            attempt=1,
+            duration_ms=now - (rec.started_at or now),
+        )
         return Plan(rec.id, done=Outcome(self._replayed_value(rec)))
 
     def _begin_sleep(
@@ -280,7 +318,11 @@ class Invocation:
         raise signal
 
     def _begin_wait(
-        self, sid: str, rec: StepRecord | None, event: str = "", timeout: Any = None,
+        self,
+        sid: str,
+        rec: StepRecord | None,
+        event: str = "",
+        timeout: Any = None,
         match: str | None = None,
     ) -> Plan:
         now = self._now()
@@ -289,8 +331,9 @@ class Invocation:
                 raise TypeError("wait_for_event needs event=<event name>")
             expires = now + int(_seconds(timeout) * 1000)
             expected = _lookup(self.run.event, match) if match else None
-            rec = self._new_record(sid, "wait", event=event, match=match, expected=expected,
-                                   since=now, expires=expires)
+            rec = self._new_record(
+                sid, "wait", event=event, match=match, expected=expected, since=now, expires=expires
+            )
             rec.attempts.append(Attempt(started_at=now))
         if now >= rec.meta["expires"]:
             self.engine.store.set_flag(f"wait/{rec.meta['event']}/{self.run.id}", None)
@@ -368,15 +411,21 @@ class Invocation:
             try:
                 run.output = loads(dumps(outcome.value))
             except (TypeError, ValueError) as exc:
-                err = OutputNotStorableError("(return value)", type(outcome.value).__name__, str(exc))
+                err = OutputNotStorableError(
+                    "(return value)", type(outcome.value).__name__, str(exc)
+                )
         run.status = "completed" if err is None else "failed"
         run.error = None if err is None else describe_error(err)
         run.ended_at, run.wake_at, run.reason = now, None, None
         if not self.engine.store.save_run(run):
             return Verdict("cancelled")  # cancelled while it ran: the cancel stands
         duration = now - (run.started_at or now)
-        self._emit("run", status=run.status, duration_ms=duration,
-                   error=None if err is None else _short(err))
+        self._emit(
+            "run",
+            status=run.status,
+            duration_ms=duration,
+            error=None if err is None else _short(err),
+        )
         return Verdict(run.status)
 
 

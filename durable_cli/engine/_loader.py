@@ -51,9 +51,7 @@ def _error_site(exc: BaseException, path: str) -> tuple[str, int | None]:
     libraries = (os.path.dirname(os.__file__), os.path.dirname(os.path.dirname(__file__)))
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         name = os.path.abspath(frame.f_code.co_filename)
-        if name.endswith(".py") and "site-packages" not in name and not name.startswith(
-            libraries
-        ):
+        if name.endswith(".py") and "site-packages" not in name and not name.startswith(libraries):
             site = (name, lineno)
     return site
 
@@ -80,8 +78,10 @@ def load_file(path: str) -> tuple[ModuleType, list[Function]]:
             sys.modules.pop(name, None)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        message = f"SyntaxError: {exc.msg}" if isinstance(exc, SyntaxError) else (
-            f"{type(exc).__name__}: {exc}"
+        message = (
+            f"SyntaxError: {exc.msg}"
+            if isinstance(exc, SyntaxError)
+            else (f"{type(exc).__name__}: {exc}")
         )
         file, line = _error_site(exc, path)
         if file != path:

@@ -43,5 +43,5 @@ class Registry:
     def __len__(self) -> int:
         return len(self.functions)
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         return iter(self.functions.values())

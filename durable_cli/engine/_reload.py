@@ -104,11 +104,19 @@ class Reloader:
             self._owned = {**self._owned, **self._imported_since(before)}
             self._refresh_watch_set()
             self.last_error = exc
-            self.engine.emit(Change(
-                kind="load_error", at=self.engine.clock.now_ms(), error=str(exc),
-                detail={"file": exc.file, "line": exc.line, "message": exc.message,
-                        "changed": sorted(changed)},
-            ))
+            self.engine.emit(
+                Change(
+                    kind="load_error",
+                    at=self.engine.clock.now_ms(),
+                    error=str(exc),
+                    detail={
+                        "file": exc.file,
+                        "line": exc.line,
+                        "message": exc.message,
+                        "changed": sorted(changed),
+                    },
+                )
+            )
             return None
         self._owned = self._imported_since(before)
         old = self.engine.registry
@@ -118,12 +126,20 @@ class Reloader:
         self._refresh_watch_set()
         added = sorted(set(registry.functions) - set(old.functions))
         removed = sorted(set(old.functions) - set(registry.functions))
-        self.engine.emit(Change(
-            kind="reload", at=self.engine.clock.now_ms(),
-            duration_ms=int((time.perf_counter() - started) * 1000),
-            detail={"files": list(registry.files), "functions": sorted(registry.functions),
-                    "added": added, "removed": removed, "changed": sorted(changed)},
-        ))
+        self.engine.emit(
+            Change(
+                kind="reload",
+                at=self.engine.clock.now_ms(),
+                duration_ms=int((time.perf_counter() - started) * 1000),
+                detail={
+                    "files": list(registry.files),
+                    "functions": sorted(registry.functions),
+                    "added": added,
+                    "removed": removed,
+                    "changed": sorted(changed),
+                },
+            )
+        )
         return registry
 
     def _imported_since(self, before: set[str]) -> dict[str, str]:
@@ -152,4 +168,3 @@ class Reloader:
                 self.reload([path for _, path in changes])
                 if self.files != before:
                     break  # the set of imported modules changed: watch the new folders too
-

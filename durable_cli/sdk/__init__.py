@@ -5,4 +5,14 @@ from ._function import Backoff, Function, function
 from ._outcome import Outcome
 from ._step import AsyncStep, Plan, Step, StepDriver
 
-__all__ = ["AsyncStep", "Backoff", "Event", "Function", "Outcome", "Plan", "Step", "StepDriver", "function"]
+__all__ = [
+    "AsyncStep",
+    "Backoff",
+    "Event",
+    "Function",
+    "Outcome",
+    "Plan",
+    "Step",
+    "StepDriver",
+    "function",
+]

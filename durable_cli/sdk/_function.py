@@ -48,7 +48,7 @@ def _triggers(trigger: str | list[str] | tuple[str, ...] | None) -> tuple[str, .
 
 def function(
     *,
-    id: str,  # noqa: A002 - the contract's name
+    id: str,
     trigger: str | list[str] | tuple[str, ...] | None = None,
     retries: int = _DEFAULT_RETRIES,
     backoff: Backoff = None,

@@ -34,7 +34,7 @@ class Outcome:
         """Call `fn` and capture what it returns or raises."""
         try:
             return cls(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - the caller decides what to re-raise
+        except BaseException as exc:
             return cls(error=exc)
 
     @classmethod
@@ -42,5 +42,5 @@ class Outcome:
         """Await `awaitable` and capture what it returns or raises."""
         try:
             return cls(await awaitable)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             return cls(error=exc)

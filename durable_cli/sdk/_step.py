@@ -23,6 +23,7 @@ class Plan:
     step_id: str
     done: Outcome | None = None
     token: Any = None
+    call: Callable[..., Any] | None = None  # runs instead of the step's callable (testing helper)
 
 
 class StepDriver(Protocol):
@@ -69,12 +70,19 @@ class Step(_Base):
     __slots__ = ()
 
     def run(
-        self, step_id: str, fn: Callable[..., Any], *args: Any, retries: int | None = None, **kwargs: Any
+        self,
+        step_id: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        retries: int | None = None,
+        **kwargs: Any,
     ) -> Any:
         """Run `fn(*args, **kwargs)` once, journal its JSON result and return it."""
         plan = self._begin("run", step_id, retries=retries)
         if plan.done is not None:
             return plan.done.unwrap()
+        if plan.call is not None:
+            fn = plan.call
         if inspect.iscoroutinefunction(fn):
             outcome = Outcome.capture(self._driver.run_coroutine, fn(*args, **kwargs))
         else:
@@ -110,12 +118,19 @@ class AsyncStep(_Base):
     __slots__ = ()
 
     async def run(
-        self, step_id: str, fn: Callable[..., Any], *args: Any, retries: int | None = None, **kwargs: Any
+        self,
+        step_id: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        retries: int | None = None,
+        **kwargs: Any,
     ) -> Any:
         """Run `fn(*args, **kwargs)` once, journal its JSON result and return it."""
         plan = self._begin("run", step_id, retries=retries)
         if plan.done is not None:
             return plan.done.unwrap()
+        if plan.call is not None:
+            fn = plan.call
         if inspect.iscoroutinefunction(fn):
             outcome = await Outcome.acapture(fn(*args, **kwargs))
         else:
@@ -145,6 +160,8 @@ class AsyncStep(_Base):
         """Send an event once (a replay does not send again); return the new event ids."""
         return self._tool("send", step_id, name=name, data=data)
 
-    async def invoke(self, step_id: str, *, function: Any, data: dict[str, Any] | None = None) -> Any:
+    async def invoke(
+        self, step_id: str, *, function: Any, data: dict[str, Any] | None = None
+    ) -> Any:
         """Run `function` as a child run and return its output."""
         return self._tool("invoke", step_id, function=function, data=data)

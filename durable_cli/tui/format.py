@@ -1,0 +1,101 @@
+"""Pure formatting shared by the widgets: status icons, times, durations, bars, JSON text."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rich.style import Style
+from rich.syntax import Syntax
+from rich.text import Text
+
+__all__ = [
+    "ACTIVE",
+    "ICONS",
+    "duration_bar",
+    "fmt_clock",
+    "fmt_duration",
+    "json_block",
+    "one_line_json",
+    "short_id",
+    "status_text",
+]
+
+ICONS = {
+    "queued": "○",
+    "running": "●",
+    "paused": "‖",
+    "retrying": "↻",
+    "sleeping": "◔",
+    "waiting": "◌",
+    "completed": "✓",
+    "failed": "✗",
+    "cancelled": "⊘",
+}
+ACTIVE = frozenset({"queued", "running", "paused", "retrying", "sleeping", "waiting"})
+_BLOCKS = " ▏▎▍▌▋▊▉█"
+
+
+def short_id(run_id: str | None, width: int = 8) -> str:
+    """The distinctive tail of a ULID (its head is the timestamp, shared by neighbours)."""
+    if not run_id:
+        return "-"
+    return run_id[-width:].lower()
+
+
+def fmt_clock(ms: int | None) -> str:
+    """Local wall-clock time of an epoch-ms timestamp, `HH:MM:SS`."""
+    if not ms:
+        return "--:--:--"
+    return time.strftime("%H:%M:%S", time.localtime(ms / 1000))
+
+
+def fmt_duration(ms: int | float | None) -> str:
+    """A compact duration: 12ms, 3.4s, 2m05s, 1h02m."""
+    if ms is None:
+        return ""
+    ms = max(0, int(ms))
+    if ms < 1000:
+        return f"{ms}ms"
+    s = ms / 1000
+    if s < 60:
+        return f"{s:.1f}s" if s < 10 else f"{s:.0f}s"
+    m, s = divmod(int(s), 60)
+    if m < 60:
+        return f"{m}m{s:02d}s"
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m"
+
+
+def duration_bar(ms: int | float | None, longest: int | float, width: int) -> str:
+    """A bar `width` cells wide at most, proportional to `ms / longest` (eighth-cell steps)."""
+    if not ms or longest <= 0 or width <= 0:
+        return ""
+    eighths = max(1, round(min(1.0, ms / longest) * width * 8))
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_BLOCKS[part] if part else "")
+
+
+def status_text(status: str, style: Style | str = "", *, word: bool = True) -> Text:
+    """`● running` in `style` (widgets take the colour from their `status--*` CSS class)."""
+    icon = ICONS.get(status, "?")
+    return Text(f"{icon} {status}" if word else icon, style=style)
+
+
+def one_line_json(value: Any, limit: int = 200) -> str:
+    """Compact JSON on one line, cut at `limit` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def json_block(value: Any, *, theme: str = "ansi_dark") -> Syntax:
+    """Indented, highlighted JSON for a step's output or an event's data."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, indent=2)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return Syntax(text, "json", theme=theme, word_wrap=True, background_color="default")

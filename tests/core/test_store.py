@@ -1,0 +1,140 @@
+"""The journal on disk: JSON only, owner-only, schema-versioned, queryable without loading all."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from durable_cli.errors import SchemaVersionError, StateError, StateLockedError
+from durable_cli.store import RunRecord, new_id, open_store
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_state_dir_is_owner_only_even_under_umask_000(tmp_path: Path):
+    old = os.umask(0)
+    try:
+        store = open_store(str(tmp_path / "state"))
+        store.put_event({"id": "e1", "name": "x", "data": {"big": "x" * 100_000}, "ts": 1})
+        store.close()
+    finally:
+        os.umask(old)
+    state = tmp_path / "state"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    for path in state.rglob("*"):
+        if path.is_file():
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+def test_unknown_schema_version_is_refused_and_left_untouched(tmp_path: Path):
+    state = tmp_path / "state"
+    store = open_store(str(state))
+    store._cache.set("meta/schema", {"version": 99})
+    store.close()
+    before = _digest(state)
+    with pytest.raises(SchemaVersionError, match="schema version 99"):
+        open_store(str(state))
+    assert _digest(state) == before
+
+
+def test_state_path_that_is_a_file_is_refused(tmp_path: Path):
+    (tmp_path / "state").write_text("not a dir")
+    with pytest.raises(StateError, match="not a directory"):
+        open_store(str(tmp_path / "state"))
+
+
+def test_world_writable_state_dir_is_refused(tmp_path: Path):
+    state = tmp_path / "state"
+    open_store(str(state)).close()
+    state.chmod(0o777)
+    with pytest.raises(StateError, match="chmod 700"):
+        open_store(str(state))
+
+
+def test_a_planted_pickle_is_never_loaded(tmp_path: Path):
+    state = tmp_path / "state"
+    store = open_store(str(state))
+    store.close()
+
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    con = sqlite3.connect(state / "cache.db")
+    con.execute(
+        "INSERT INTO Cache(key, raw, store_time, expire_time, access_time, access_count, tag,"
+        " size, mode, filename, value) VALUES ('run/EVIL', 1, 0, NULL, 0, 0, 'queued', 0, 4,"
+        " NULL, ?)",
+        (pickle.dumps(Boom()),),
+    )
+    con.commit()
+    con.close()
+    store = open_store(str(state))
+    with pytest.raises(StateError, match="pickled"):
+        store.get_run("EVIL")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_values_are_json_on_disk(tmp_path: Path):
+    store = open_store(str(tmp_path / "state"))
+    store.put_event({"id": "e1", "name": "x", "data": {"k": "v"}, "ts": 5})
+    raw = store._cache._sql("SELECT value FROM Cache WHERE key = 'ev/e1'").fetchone()[0]
+    assert bytes(raw) == b'{"id":"e1","name":"x","data":{"k":"v"},"ts":5}'
+
+
+def test_runs_are_listed_newest_first_filtered_and_limited(tmp_path: Path):
+    store = open_store(str(tmp_path / "state"))
+    runs = []
+    for i in range(30):
+        run = RunRecord(
+            id=new_id(1_000 + i),
+            function="a" if i % 2 else "b",
+            event={},
+            status="completed" if i % 3 else "failed",
+        )
+        runs.append(run)
+    store.create_runs(runs)
+    ids = [r.id for r in reversed(runs)]
+    assert [r.id for r in store.list_runs(limit=5)] == ids[:5]
+    only_a = [r.id for r in store.list_runs(function="a")]
+    assert only_a == [r.id for r in reversed(runs) if r.function == "a"]
+    failed_b = [r.id for r in store.list_runs(function="b", status="failed", limit=3)]
+    assert (
+        failed_b == [r.id for r in reversed(runs) if r.function == "b" and r.status == "failed"][:3]
+    )
+    page2 = [r.id for r in store.list_runs(limit=5, before=ids[4])]
+    assert page2 == ids[5:10]
+    assert store.count_runs() == 30
+    assert store.count_runs("a") == 15
+    assert store.resolve_run_id(ids[0][:-1].lower()) in (ids[0], None)
+
+
+def test_second_runner_is_refused_naming_the_holder(tmp_path: Path):
+    one = open_store(str(tmp_path / "state"))
+    one.lock_runner()
+    two = open_store(str(tmp_path / "state"))
+    with pytest.raises(StateLockedError, match=f"process {os.getpid()}"):
+        two.lock_runner()
+    one.close()
+    two.lock_runner()  # the lock is free once its holder lets go
+    two.close()
+
+
+def test_event_ids_are_idempotent(tmp_path: Path):
+    store = open_store(str(tmp_path / "state"))
+    event = {"id": "order-1", "name": "x", "data": {}, "ts": 1}
+    assert store.put_event(event) is True
+    assert store.put_event(event) is False
+    assert store.queued_count() == 1
