@@ -21,6 +21,8 @@ __all__ = [
     "queue_event",
     "replay_run",
     "set_step_mode",
+    "submit_event",
+    "validate_failure",
 ]
 
 MAX_EVENT_BYTES = 512 * 1024
@@ -64,12 +66,16 @@ def make_event(
     return {"id": event_id or new_id(at), "name": name, "data": data, "ts": at}
 
 
-def queue_event(store: Store, name: str, data: Any = None, *, event_id: str | None = None) -> str:
-    """Queue an event for the runner and poke it; returns the event id (idempotent by id)."""
-    event = make_event(name, data, event_id=event_id)
+def submit_event(store: Store, event: dict[str, Any]) -> str:
+    """Queue an event built by `make_event` and poke the runner; returns its id (idempotent)."""
     store.put_event(event)
     store.notify()
     return event["id"]
+
+
+def queue_event(store: Store, name: str, data: Any = None, *, event_id: str | None = None) -> str:
+    """Queue an event for the runner and poke it; returns the event id (idempotent by id)."""
+    return submit_event(store, make_event(name, data, event_id=event_id))
 
 
 def find_run(store: Store, run_id: str) -> RunRecord:
@@ -101,6 +107,29 @@ def cancel_run(store: Store, run_id: str, now_ms: int | None = None) -> RunRecor
     return run
 
 
+def validate_failure(
+    step_id: str,
+    *,
+    run_id: str | None = None,
+    function_id: str | None = None,
+    times: int = 1,
+    known_functions: Any = None,
+) -> None:
+    """The checks of `inject_failure` that need no store (callers run them before creating one)."""
+    if not step_id or not _STEP_ID.match(step_id):
+        raise InputError(f"step id {step_id!r} is not valid")
+    if (run_id is None) == (function_id is None):
+        raise InputError("say which run (--run RUN_ID) or which function (--function FN_ID)")
+    if times == 0 or times < -1:
+        raise InputError("--times must be 1 or more")
+    if (
+        function_id is not None
+        and known_functions is not None
+        and function_id not in known_functions
+    ):
+        raise InputError(f"no function with id {function_id!r}")
+
+
 def inject_failure(
     store: Store,
     step_id: str,
@@ -112,12 +141,13 @@ def inject_failure(
     known_functions: Any = None,
 ) -> str:
     """Make the next `times` attempts (-1: every one) of a step fail; returns the scope key."""
-    if not step_id or not _STEP_ID.match(step_id):
-        raise InputError(f"step id {step_id!r} is not valid")
-    if (run_id is None) == (function_id is None):
-        raise InputError("say which run (--run RUN_ID) or which function (--function FN_ID)")
-    if times == 0 or times < -1:
-        raise InputError("--times must be 1 or more")
+    validate_failure(
+        step_id,
+        run_id=run_id,
+        function_id=function_id,
+        times=times,
+        known_functions=known_functions,
+    )
     if run_id is not None:
         run = find_run(store, run_id)
         if run.finished:
@@ -128,8 +158,6 @@ def inject_failure(
             raise InputError(f"step {step_id!r} of run {run.id} has already {done[0].status}")
         scope = f"run:{run.id}"
     else:
-        if known_functions is not None and function_id not in known_functions:
-            raise InputError(f"no function with id {function_id!r}")
         scope = f"fn:{function_id}"
     key = f"{scope}/{step_id}"
     store.add_failure(key, times, message)

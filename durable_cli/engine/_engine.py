@@ -5,31 +5,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import itertools
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..errors import InputError
 from ..sdk import Function
-from ..store import RunRecord, StepRecord, Store, new_id
+from ..store import RunRecord, Store, new_id
 from . import _actions as actions
 from ._clock import Clock, WallClock
+from ._control import Controls
+from ._cron import CronScheduler
+from ._flow import FlowControl, lookup
 from ._invocation import Invocation, Verdict
 from ._listener import Change, Listener
-from ._registry import Registry
+from ._registry import FAILED_EVENT, Registry
+from ._services import StepServices
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "StepInterceptor"]
 
 StepInterceptor = Callable[[RunRecord, str, int], Callable[..., Any] | None]
 
 _RESUMABLE = ("queued", "running", "retrying", "sleeping", "waiting")
 _POLL_S = 1.0  # fallback look at the queue, for senders that could not poke the wake FIFO
+_TIMER = "timer:"  # timers that are not a run's own wake-up: debounce, cron, finish timeouts
 
 
-class Engine:
+class Engine(Controls, StepServices):
     """Runs functions for events, step by step, journaling every step before moving on."""
 
     def __init__(
@@ -53,12 +57,15 @@ class Engine:
         self.registry = registry or Registry()
         self.clock = clock or WallClock()
         self.concurrency = max(1, concurrency)
+        self.flow = FlowControl(self)
+        self.cron = CronScheduler(self)
         self._listeners: list[Listener] = list(listeners or ())
         self._failures = store.failures()
         self._failure_lock = threading.Lock()
         self._active: dict[str, Invocation | None] = {}
         self._again: set[str] = set()
-        self._ready: deque[str] = deque()
+        self._ready: list[tuple[int, int, str]] = []  # (-priority, arrival, run id)
+        self._arrival = itertools.count()
         self._queued: set[str] = set()
         self._timers: list[tuple[int, str]] = []
         self._timer_at: dict[str, int] = {}
@@ -91,6 +98,20 @@ class Engine:
             with contextlib.suppress(Exception):
                 listener(change)
 
+    def emit_run(self, run: RunRecord, status: str, **fields: Any) -> None:
+        """Report a run's new status."""
+        if self._listeners:
+            self.emit(
+                Change(
+                    kind="run",
+                    at=self.clock.now_ms(),
+                    run_id=run.id,
+                    function=run.function,
+                    status=status,
+                    **fields,
+                )
+            )
+
     # -- thread-safe pokes ------------------------------------------------------------------
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         loop = self._loop
@@ -105,13 +126,21 @@ class Engine:
         if self._wake is not None:
             self._wake.set()
 
-    def _enqueue(self, run_id: str) -> None:
+    def enqueue(self, run_id: str, priority: int = 0) -> None:
+        """Make a run ready to execute (thread-safe; a run in flight goes again after)."""
+        self._call_soon(self._enqueue, run_id, priority)
+
+    def _enqueue(self, run_id: str, priority: int = 0) -> None:
         if run_id in self._active:
             self._again.add(run_id)
         elif run_id not in self._queued:
             self._queued.add(run_id)
-            self._ready.append(run_id)
+            heapq.heappush(self._ready, (-priority, next(self._arrival), run_id))
         self._poke()
+
+    def set_timer(self, timer_id: str, at: int) -> None:
+        """Wake `timer_id` (a run id, or `timer:...`) at epoch ms `at` (thread-safe)."""
+        self._call_soon(self._set_timer, timer_id, at)
 
     def wake(self, *, intake: bool = True) -> None:
         """Ask the loop to look at the store again (thread-safe)."""
@@ -125,138 +154,76 @@ class Engine:
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    # -- what invocations call --------------------------------------------------------------
-    def take_injection(self, run: RunRecord, step_id: str) -> tuple[str, str] | None:
-        """Use one injected failure for this attempt, if any applies: (key, message)."""
-        if not self._failures:
-            return None
-        with self._failure_lock:
-            for key in (f"run:{run.id}/{step_id}", f"fn:{run.function}/{step_id}"):
-                entry = self._failures.get(key)
-                if entry is None:
-                    continue
-                if entry["times"] > 0:
-                    entry["times"] -= 1
-                    if entry["times"] == 0:
-                        del self._failures[key]
-                return key, entry.get("message", "")
-        return None
+    # -- runs and events --------------------------------------------------------------------
+    def make_event(self, name: str, data: Any = None, **kwargs: Any) -> dict[str, Any]:
+        """A validated event stamped with the engine's clock."""
+        return actions.make_event(name, data, ts=self.clock.now_ms(), **kwargs)
 
-    def register_wait(self, run: RunRecord, rec: StepRecord) -> None:
-        """Journal a wait for an event and the run's new status, together."""
-        meta = rec.meta
-        with self.store.batch():
-            self.store.save_step(rec, run=run)
-            self.store.set_flag(
-                f"wait/{meta['event']}/{run.id}",
-                {
-                    "run": run.id,
-                    "seq": rec.seq,
-                    "step": rec.id,
-                    "match": meta.get("match"),
-                    "expected": meta.get("expected"),
-                    "since": meta["since"],
-                },
-            )
-
-    def send_from_step(self, name: str, data: Any, rec: StepRecord) -> list[str]:
-        """Send an event from a step, journaling the step in the same transaction."""
-        if rec.status == "completed":
-            return list(rec.output or [])
-        event = actions.make_event(name, data, ts=self.clock.now_ms())
+    def new_run(self, fn: Function, event: dict[str, Any], **fields: Any) -> RunRecord:
+        """A queued run of `fn` for `event` (not yet stored)."""
         now = self.clock.now_ms()
-        rec.status, rec.output, rec.ended_at = "completed", [event["id"]], now
-        rec.attempts[-1].ended_at = now
-        with self.store.batch():
-            self.store.put_event(event)
-            self.store.save_step(rec)
-        self.wake()
-        return [event["id"]]
-
-    def start_child(self, parent: RunRecord, rec: StepRecord, function: Any, data: Any) -> None:
-        """Create a child run for `step.invoke`, linked both ways, in one transaction."""
-        fn_id = function.id if isinstance(function, Function) else function
-        if not isinstance(fn_id, str) or self.registry.get(fn_id) is None:
-            raise InputError(f"step.invoke: no loaded function {fn_id!r}")
-        now = self.clock.now_ms()
-        event = actions.make_event(f"invoke/{fn_id}", data, ts=now)
-        child = RunRecord(
+        run = RunRecord(
             id=new_id(now),
-            function=fn_id,
-            event=event,
-            status="queued",
-            created_at=now,
-            parent={"run": parent.id, "step": rec.id},
-        )
-        rec.meta["child"] = child.id
-        parent.children.append(child.id)
-        with self.store.batch():
-            self.store.create_runs([child])
-            self.store.save_step(rec, run=parent)
-        self._emit_run(child, "queued")
-        self._call_soon(self._enqueue, child.id)
-
-    # -- intake -----------------------------------------------------------------------------
-    def _plan_runs(self, event: dict[str, Any], resumed: list[str]) -> list[RunRecord]:
-        runs = []
-        for fn in self.registry.for_event(event["name"]):
-            runs.append(self._new_run(fn, event))
-        resumed.extend(self._match_waits(event))
-        return runs
-
-    def _new_run(self, fn: Function, event: dict[str, Any]) -> RunRecord:
-        now = self.clock.now_ms()
-        return RunRecord(
-            id=new_id(),
             function=fn.id,
             event=event,
             status="queued",
             created_at=now,
             step_mode=bool(self.store.flags(f"stepmode/{fn.id}")),
+            **fields,
         )
+        priority = self.flow.priority(fn, event)
+        if priority:
+            run.meta["priority"] = priority
+        return run
 
-    def _match_waits(self, event: dict[str, Any]) -> list[str]:
-        """Complete the waits this event satisfies (inside the intake transaction)."""
-        resumed = []
-        for key, wait in self.store.flags(f"wait/{event['name']}/").items():
-            if event["ts"] < wait["since"]:
+    def _plan_runs(self, event: dict[str, Any], resumed: list[str]) -> list[RunRecord]:
+        """Inside the dequeue transaction: the runs an event starts, waits it ends, runs it
+        cancels."""
+        runs = [
+            self.new_run(fn, event)
+            for fn in self.registry.for_event(event["name"])
+            if self.flow.admit(fn, event)
+        ]
+        resumed.extend(self._match_waits(event))
+        for fn in self.registry.cancelled_by(event["name"]):
+            self._cancel_matching(fn, event)
+        return runs
+
+    def _cancel_matching(self, fn: Function, event: dict[str, Any]) -> None:
+        for entry in fn.options.cancel_on:
+            if entry["event"] != event["name"]:
                 continue
-            if wait.get("match"):
-                value = event.get("data", {})
-                for part in wait["match"].removeprefix("data.").split("."):
-                    value = value.get(part) if isinstance(value, dict) else None
-                if value != wait.get("expected"):
+            path = entry["match"]
+            for run in self.store.list_runs(function=fn.id, status=(*_RESUMABLE, "paused")):
+                if path and lookup(run.event, path) != lookup(event, path):
                     continue
-            run = self.store.get_run(wait["run"])
-            self.store.set_flag(key, None)
-            if run is None or run.finished:
-                continue
-            steps = {s.seq: s for s in self.store.load_steps(run.id)}
-            rec = steps.get(wait["seq"])
-            if rec is None or rec.status == "completed":
-                continue
-            now = self.clock.now_ms()
-            rec.status, rec.output, rec.ended_at = "completed", event, now
-            if rec.attempts:
-                rec.attempts[-1].ended_at = now
-            run.status, run.wake_at = "queued", None
-            self.store.save_step(rec, run=run)
-            resumed.append(run.id)
-        return resumed
+                if run.created_at > event["ts"]:
+                    continue  # a run started after the cancelling event is not cancelled
+                self._cancel_now(run, f"cancelled by event {event['name']} ({event['id']})")
+
+    def _cancel_now(self, run: RunRecord, reason: str) -> None:
+        run.status, run.reason = "cancelled", reason
+        run.ended_at, run.wake_at = self.clock.now_ms(), None
+        self.store.save_run(run)
+        inv = self._active.get(run.id)
+        if inv is not None:
+            inv.cancelled = True
+        self._timer_at.pop(run.id, None)
+        self.emit_run(run, "cancelled", error=reason)
 
     def _intake(self) -> None:
         resumed: list[str] = []
         if self.store.queued_count():
             created = self.store.claim_events(lambda ev: self._plan_runs(ev, resumed))
             for run in created:
-                self._emit_run(run, "queued")
-                self._enqueue(run.id)
+                self.emit_run(run, "queued")
+                self._enqueue(run.id, run.meta.get("priority", 0))
         for run_id in resumed:
             self._enqueue(run_id)
         # runs queued by other processes: `durable replay`, or a child of a resumed parent
         for run in self.store.list_runs(status="queued"):
             if run.id not in self._active and run.id not in self._queued:
-                self._enqueue(run.id)
+                self._enqueue(run.id, run.meta.get("priority", 0))
 
     def _refresh(self) -> None:
         """After a poke from another process: injected failures and cancellations."""
@@ -274,14 +241,24 @@ class Engine:
         self._poke()
 
     # -- timers -----------------------------------------------------------------------------
-    def _set_timer(self, run_id: str, at: int) -> None:
-        self._timer_at[run_id] = at
-        heapq.heappush(self._timers, (at, run_id))
+    def _set_timer(self, timer_id: str, at: int) -> None:
+        self._timer_at[timer_id] = at
+        heapq.heappush(self._timers, (at, timer_id))
+        self._poke()
 
-    def _next_timer(self) -> int | None:
-        while self._timers and self._timer_at.get(self._timers[0][1]) != self._timers[0][0]:
-            heapq.heappop(self._timers)
-        return self._timers[0][0] if self._timers else None
+    def _next_timer(self, *, work_only: bool = False) -> int | None:
+        timers = self._timers
+        while timers and self._timer_at.get(timers[0][1]) != timers[0][0]:
+            heapq.heappop(timers)
+        if not work_only:
+            return timers[0][0] if timers else None
+        # cron ticks recur forever: they are not work that is waiting to finish
+        due = [
+            at
+            for at, tid in timers
+            if self._timer_at.get(tid) == at and not tid.startswith(f"{_TIMER}cron/")
+        ]
+        return min(due) if due else None
 
     def _fire_timers(self) -> None:
         now = self.clock.now_ms()
@@ -289,9 +266,28 @@ class Engine:
             nxt = self._next_timer()
             if nxt is None or nxt > now:
                 return
-            _, run_id = heapq.heappop(self._timers)
-            del self._timer_at[run_id]
-            self._enqueue(run_id)
+            _, timer_id = heapq.heappop(self._timers)
+            del self._timer_at[timer_id]
+            if not timer_id.startswith(_TIMER):
+                self._enqueue(timer_id)
+                continue
+            self._fire_special(timer_id.removeprefix(_TIMER))
+
+    def _fire_special(self, what: str) -> None:
+        run = None
+        if what.startswith("debounce/"):
+            run = self.flow.fire_debounce(what)
+        elif what.startswith("cron/"):
+            run = self.cron.fire(what.removeprefix("cron/"))
+        elif what.startswith("finish/"):
+            victim = self.store.get_run(what.removeprefix("finish/"))
+            if victim is not None and not victim.finished:
+                fn = self.registry.get(victim.function)
+                limit = fn.options.timeouts.get("finish") if fn else None
+                self._cancel_now(victim, f"timed out: did not finish within {limit or '?'}s")
+        if run is not None:
+            self.emit_run(run, "queued")
+            self._enqueue(run.id, run.meta.get("priority", 0))
 
     # -- driving runs -----------------------------------------------------------------------
     def _recover(self) -> None:
@@ -299,30 +295,29 @@ class Engine:
         runs = list(self.store.list_runs(status=_RESUMABLE))
         for run in reversed(runs):
             if run.status in ("queued", "running"):
-                self._enqueue(run.id)
+                self._enqueue(run.id, run.meta.get("priority", 0))
             elif run.wake_at is not None:
                 self._set_timer(run.id, run.wake_at)
             elif run.status == "waiting" and run.children:
                 child = self.store.get_run(run.children[-1])
                 if child is None or child.finished:
                     self._enqueue(run.id)
+            self._arm_finish_timeout(run)
+        self.flow.recover_timers()
 
-    def _emit_run(self, run: RunRecord, status: str, **fields: Any) -> None:
-        self.emit(
-            Change(
-                kind="run",
-                at=self.clock.now_ms(),
-                run_id=run.id,
-                function=run.function,
-                status=status,
-                **fields,
-            )
-        )
+    def _arm_finish_timeout(self, run: RunRecord) -> None:
+        fn = self.registry.get(run.function)
+        finish = fn.options.timeouts.get("finish") if fn else None
+        if finish is not None and run.started_at is not None:
+            self._set_timer(f"{_TIMER}finish/{run.id}", run.started_at + int(finish * 1000))
 
     def _dispatch(self) -> None:
         while self._ready and len(self._active) < self.concurrency:
-            run_id = self._ready.popleft()
+            _, _, run_id = heapq.heappop(self._ready)
             self._queued.discard(run_id)
+            if run_id in self._active:
+                self._again.add(run_id)
+                continue
             self._active[run_id] = None
             task = asyncio.ensure_future(self._drive(run_id))
             self._tasks.add(task)
@@ -358,8 +353,20 @@ class Engine:
             if run.status != "paused":
                 run.status, run.reason = "paused", f"function {run.function!r} is not loaded"
                 self.store.save_run(run)
-                self._emit_run(run, "paused", error=run.reason)
+                self.emit_run(run, "paused", error=run.reason)
             return
+        if self.flow.start_timed_out(fn, run):
+            limit = fn.options.timeouts["start"]
+            self._cancel_now(run, f"timed out: did not start within {limit:g}s")
+            return
+        if not self.flow.acquire(fn, run):
+            return
+        try:
+            await self._invoke(fn, run)
+        finally:
+            self.flow.release(fn, run)
+
+    async def _invoke(self, fn: Function, run: RunRecord) -> None:
         now = self.clock.now_ms()
         run.meta.pop("resume", None)
         run.status, run.wake_at, run.reason = "running", None, None
@@ -367,28 +374,50 @@ class Engine:
         run.started_at = run.started_at or now
         if not self.store.save_run(run):
             return
-        self._timer_at.pop(run_id, None)
+        self._timer_at.pop(run.id, None)
         if first:
-            self._emit_run(run, "running")
-        inv = Invocation(self, fn, run, self.store.load_steps(run_id))
-        self._active[run_id] = inv
+            self._arm_finish_timeout(run)
+        self.emit_run(run, "running", detail={"resumed": not first})
+        inv = Invocation(self, fn, run, self.store.load_steps(run.id))
+        self._active[run.id] = inv
         if fn.is_async:
             verdict = await inv.call_async()
         else:
             assert self._loop is not None
             verdict = await self._loop.run_in_executor(self._pool, inv.call_sync)
-        self._after(run, verdict)
+        self._after(fn, run, verdict)
 
-    def _after(self, run: RunRecord, verdict: Verdict) -> None:
+    def _after(self, fn: Function, run: RunRecord, verdict: Verdict) -> None:
         if verdict.wake_at is not None:
             self._set_timer(run.id, verdict.wake_at)
-        if verdict.status in ("completed", "failed", "cancelled") and run.parent:
+        if verdict.status not in ("completed", "failed", "cancelled"):
+            return
+        self._timer_at.pop(f"{_TIMER}finish/{run.id}", None)
+        if run.parent:
             parent = self.store.get_run(run.parent["run"])
             if parent is not None and not parent.finished:
                 parent.meta["resume"] = True
                 parent.status = "queued"
                 self.store.save_run(parent)
                 self._enqueue(parent.id)
+        if verdict.status == "failed" and fn.options.on_failure is not None:
+            handler = self.registry.get(f"{fn.id}-failure")
+            if handler is not None:
+                event = self.make_event(
+                    FAILED_EVENT,
+                    {
+                        "function_id": fn.id,
+                        "run_id": run.id,
+                        "error": run.error,
+                        "event": run.event,
+                    },
+                )
+                failure = self.new_run(handler, event)
+                with self.store.batch():
+                    self.store.put_event(event, queue=False)
+                    self.store.create_runs([failure])
+                self.emit_run(failure, "queued")
+                self._enqueue(failure.id)
 
     # -- serving ----------------------------------------------------------------------------
     async def serve(
@@ -398,8 +427,10 @@ class Engine:
         idle_wait: float = 2.0,
         stop: asyncio.Event | None = None,
         recover: bool = True,
+        until_ms: int | None = None,
     ) -> None:
-        """Run until `stop` is set (or, with `until_idle`, until nothing can progress soon)."""
+        """Run until `stop` is set, or with `until_idle` until nothing can progress soon, or
+        until the clock passes `until_ms` (handy with virtual time)."""
         loop = self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         fd = self.store.wake_fd()
@@ -407,6 +438,7 @@ class Engine:
             loop.add_reader(fd, self._on_ping)
         if recover:
             self._recover()
+        self.cron.arm_all(catch_up=recover)
         last_look = time.monotonic()
         try:
             while not (stop is not None and stop.is_set()):
@@ -420,31 +452,41 @@ class Engine:
                     self._refresh()
                 self._fire_timers()
                 self._dispatch()
-                nxt = self._next_timer()
                 busy = bool(self._active) or bool(self._ready)
-                if until_idle and not busy:
-                    # virtual time jumps to any timer at no cost, so only "no timer" is idle
-                    far = nxt is None or (
-                        not self.clock.virtual and nxt - self.clock.now_ms() > idle_wait * 1000
-                    )
-                    if far and not self.store.queued_count():
-                        return
+                nxt = self._next_timer()
+                if until_ms is not None and not busy and (nxt is None or nxt > until_ms):
+                    return
+                if until_idle and not busy and self._idle(idle_wait):
+                    return
                 timeout = self.clock.wait_timeout(nxt, busy=busy)
                 if not self.clock.virtual:
                     timeout = _POLL_S if timeout is None else min(timeout, _POLL_S)
                 if timeout == 0:
                     await asyncio.sleep(0)
                     continue
-                waiter = asyncio.ensure_future(self._wake.wait())
-                stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
-                pending = {waiter} | ({stopper} if stopper else set())
-                await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-                for fut in pending:
-                    fut.cancel()
+                await self._wait(timeout, stop)
         finally:
             if fd is not None:
                 with contextlib.suppress(Exception):
                     loop.remove_reader(fd)
+
+    def _idle(self, idle_wait: float) -> bool:
+        nxt = self._next_timer(work_only=True)
+        # virtual time jumps to any timer at no cost, so only "no timer" is idle
+        far = nxt is None or (
+            not self.clock.virtual and nxt - self.clock.now_ms() > idle_wait * 1000
+        )
+        return far and not self.store.queued_count()
+
+    async def _wait(self, timeout: float | None, stop: asyncio.Event | None) -> None:
+        assert self._wake is not None
+        waiter = asyncio.ensure_future(self._wake.wait())
+        pending = {waiter}
+        if stop is not None:
+            pending.add(asyncio.ensure_future(stop.wait()))
+        await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for fut in pending:
+            fut.cancel()
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait for runs in flight to reach their next journal point."""
@@ -455,102 +497,6 @@ class Engine:
         """Stop accepting work; worker threads finish their current step in the background."""
         self._stopping = True
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-    # -- user actions (the TUI and the testing helper call these on the loop) ---------------
-    def send(self, name: str, data: Any = None, *, event_id: str | None = None) -> str:
-        """Queue an event and take it in at once."""
-        event = actions.make_event(name, data, event_id=event_id, ts=self.clock.now_ms())
-        self.store.put_event(event)
-        self.wake()
-        return event["id"]
-
-    def cancel(self, run_id: str) -> RunRecord:
-        """Cancel an unfinished run; one in flight stops at its next step."""
-        run = actions.cancel_run(self.store, run_id, now_ms=self.clock.now_ms())
-        inv = self._active.get(run.id)
-        if inv is not None:
-            inv.cancelled = True
-        self._timer_at.pop(run.id, None)
-        self._emit_run(run, "cancelled")
-        return run
-
-    def inject_failure(self, step_id: str, **kwargs: Any) -> str:
-        """Fail the next attempts of a step (see `actions.inject_failure`)."""
-        key = actions.inject_failure(
-            self.store, step_id, known_functions=self.registry.functions, **kwargs
-        )
-        with self._failure_lock:
-            self._failures = self.store.failures()
-        return key
-
-    def replay(self, run_id: str, from_step: str | None = None) -> RunRecord:
-        """Queue a new run of the same event (from a step: earlier steps copied)."""
-        run = actions.replay_run(self.store, run_id, from_step)
-        self._emit_run(run, "queued", detail={"replay_of": run.replay_of})
-        self._call_soon(self._enqueue, run.id)
-        return run
-
-    def set_step_mode(
-        self, *, run_id: str | None = None, function_id: str | None = None, on: bool = True
-    ) -> None:
-        """Step through a run (or new runs of a function): pause before each step."""
-        actions.set_step_mode(self.store, run_id=run_id, function_id=function_id, on=on)
-        if run_id is not None and not on:
-            self._resume_paused(run_id)
-
-    def next_step(self, run_id: str) -> None:
-        """In step mode: let exactly one more step attempt run."""
-        run = actions.find_run(self.store, run_id)
-        if run.finished:
-            raise InputError(f"run {run.id} has already {run.status}")
-        run.grants += 1
-        if run.status == "paused":
-            run.meta["resume"] = True
-        self.store.save_run(run)
-        if run.status == "paused":
-            self._call_soon(self._enqueue, run.id)
-
-    def _resume_paused(self, run_id: str) -> None:
-        run = actions.find_run(self.store, run_id)
-        if run.status == "paused":
-            run.meta["resume"] = True
-            self.store.save_run(run)
-            self._call_soon(self._enqueue, run.id)
-
-    def retry_now(self, run_id: str) -> None:
-        """Skip a backoff or sleep wait: resume the run now."""
-        run = actions.find_run(self.store, run_id)
-        if run.status not in ("retrying", "sleeping", "waiting"):
-            raise InputError(f"run {run.id} is {run.status}, not waiting for a timer")
-        now = self.clock.now_ms()
-        if run.status == "sleeping":
-            for rec in self.store.load_steps(run.id):
-                if rec.kind == "sleep" and rec.status != "completed":
-                    rec.meta["until"] = now
-                    self.store.save_step(rec)
-        run.wake_at = now
-        self.store.save_run(run)
-        self._call_soon(self._set_timer, run.id, now)
-        self._call_soon(self._poke)
-
-    def continue_anyway(self, run_id: str) -> None:
-        """After a code-change hold: go on with the new code, matching steps by id."""
-        run = actions.find_run(self.store, run_id)
-        run.meta["ignore_code_change"] = True
-        run.meta.pop("code_change", None)
-        run.meta["resume"] = True
-        self.store.save_run(run)
-        self._call_soon(self._enqueue, run.id)
-
-    def swap_registry(self, registry: Registry) -> None:
-        """Put new code live; runs paused for a missing function resume if it is back."""
-        self.registry = registry
-        for run in self.store.list_runs(status="paused"):
-            if run.reason and run.reason.startswith("function ") and registry.get(run.function):
-                run.meta["resume"] = True
-                self.store.save_run(run)
-                self._call_soon(self._enqueue, run.id)
-        self.wake()
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

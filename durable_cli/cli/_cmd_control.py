@@ -1,0 +1,123 @@
+"""Commands that change the journal: send, replay, cancel, fail. None needs a runner up."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from typing import Annotated
+
+import typer
+
+from ..engine import actions
+from ..store import open_store
+from ._config import configured_paths
+from ._options import STATE_DEFAULT, StateDir
+from ._send import send as send_event
+
+__all__ = ["COMMANDS", "cancel", "fail", "replay", "send"]
+
+RunId = Annotated[str, typer.Argument(help="A run id or a unique prefix of one.")]
+
+
+def send(
+    name: Annotated[str, typer.Argument(help="Event name, e.g. api/user.signup.")],
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="FILE|-|JSON",
+            help="A JSON object: inline, a file, or - (stdin).",
+        ),
+    ] = None,
+    event_id: Annotated[
+        str | None,
+        typer.Option("--id", metavar="ID", help="Event id; sending one id twice makes one run."),
+    ] = None,
+    state_dir: StateDir = STATE_DEFAULT,
+) -> None:
+    """Queue an event (no runner needs to be up); prints only the event id.
+
+    Example: durable send api/document.uploaded --data examples/events/document-uploaded.json
+    """
+    print(send_event(name, data, event_id, state_dir))
+
+
+def replay(
+    run_id: RunId,
+    from_step: Annotated[
+        str | None,
+        typer.Option(
+            "--from", metavar="STEP_ID", help="Copy the steps before this one; run from it."
+        ),
+    ] = None,
+    state_dir: StateDir = STATE_DEFAULT,
+) -> None:
+    """Queue a new run with the same event; prints the new run id.
+
+    Example: durable replay 01J9Z3K5 --from classify-document
+    """
+    with closing(open_store(state_dir, create=False)) as store:
+        print(actions.replay_run(store, run_id, from_step).id)
+
+
+def cancel(run_id: RunId, state_dir: StateDir = STATE_DEFAULT) -> None:
+    """Cancel a run that has not finished.
+
+    Example: durable cancel 01J9Z3K5
+    """
+    with closing(open_store(state_dir, create=False)) as store:
+        run = actions.cancel_run(store, run_id)
+    print(f"cancelled {run.id}")
+
+
+def fail(
+    step_id: Annotated[str, typer.Argument(help="The step to fail.")],
+    run: Annotated[
+        str | None, typer.Option("--run", metavar="RUN_ID", help="Fail it in this run only.")
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option("--function", metavar="FN_ID", help="Fail it in every run of this function."),
+    ] = None,
+    times: Annotated[
+        int, typer.Option("--times", metavar="N", help="How many attempts to fail.")
+    ] = 1,
+    message: Annotated[
+        str, typer.Option("--message", metavar="TEXT", help="The error message the step gets.")
+    ] = "",
+    state_dir: StateDir = STATE_DEFAULT,
+) -> None:
+    """Make the next N attempts of a step fail without calling its code (retries still apply).
+
+    Example: durable fail classify-document --function process-uploaded-document --times 2
+    """
+    options = {"run_id": run, "function_id": function, "times": times}
+    if run is None:
+        known = _known_functions()
+        actions.validate_failure(step_id, known_functions=known, **options)
+        store = open_store(state_dir)  # works before anything ran: may create the state dir
+    else:
+        store = open_store(state_dir, create=False)
+        known = None
+    with closing(store):
+        actions.inject_failure(store, step_id, message=message, known_functions=known, **options)
+    scope = f"run {run}" if run is not None else f"function {function}"
+    attempts = "every attempt" if times < 0 else f"the next {times} attempt(s)"
+    print(f"{attempts} of step {step_id} in {scope} will fail")
+
+
+def _known_functions() -> frozenset[str] | None:
+    """Function ids from pyproject's workflow paths, when they load; None: can't tell."""
+    from ..engine import load_paths
+    from ..errors import DurableError
+
+    paths = configured_paths()
+    if not paths:
+        return None
+    try:
+        return frozenset(load_paths(paths).functions)
+    except DurableError:
+        return None  # a broken workflow is `durable dev`'s to report; don't block a fail
+
+
+COMMANDS = {"send": send, "replay": replay, "cancel": cancel, "fail": fail}

@@ -1,0 +1,58 @@
+"""`durable dev`: the runner, with the TUI or a headless log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ._dev import run_dev
+from ._options import STATE_DEFAULT, Paths, StateDir
+
+__all__ = ["COMMANDS", "dev"]
+
+
+def dev(
+    paths: Paths = None,
+    headless: Annotated[
+        bool, typer.Option("--headless", help="No TUI: one log line per run/step change.")
+    ] = False,
+    until_idle: Annotated[
+        bool,
+        typer.Option(
+            "--until-idle",
+            help="Exit 0 once nothing is queued and no run can progress within --idle-wait.",
+        ),
+    ] = False,
+    idle_wait: Annotated[
+        float,
+        typer.Option(
+            "--idle-wait", metavar="SECONDS", help="Timers nearer than this keep --until-idle up."
+        ),
+    ] = 2.0,
+    no_watch: Annotated[
+        bool, typer.Option("--no-watch", help="Don't reload workflow files when they change.")
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", metavar="N", help="Runs in flight at once.")
+    ] = 16,
+    state_dir: StateDir = STATE_DEFAULT,
+) -> None:
+    """Load workflow files, run queued events and unfinished runs, reload on change.
+
+    Example: durable dev examples/document_pipeline.py --headless
+    """
+    code = run_dev(
+        paths,
+        state_dir=state_dir,
+        headless=headless,
+        until_idle=until_idle,
+        idle_wait=idle_wait,
+        watch=not no_watch,
+        concurrency=concurrency,
+    )
+    if code:
+        raise typer.Exit(code)
+
+
+COMMANDS = {"dev": dev}

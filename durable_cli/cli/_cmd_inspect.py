@@ -1,0 +1,99 @@
+"""Commands that only read: functions, runs, show. They never create or change the state dir."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import closing
+from typing import Annotated, Any
+
+import typer
+
+from ..engine import load_paths, run_detail, run_summary
+from ..errors import InputError
+from ..store import RUN_STATUSES, open_store
+from . import _render
+from ._config import workflow_paths
+from ._options import STATE_DEFAULT, Json, Paths, StateDir
+
+__all__ = ["COMMANDS", "functions", "runs", "show"]
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def functions(
+    paths: Paths = None, as_json: Json = False, state_dir: StateDir = STATE_DEFAULT
+) -> None:
+    """List the functions found, with their triggers and source file.
+
+    Example: durable functions examples/ --json
+    """
+    registry = load_paths(workflow_paths(paths))
+    rows = [
+        {
+            "id": fn.id,
+            "triggers": list(fn.triggers),
+            "retries": fn.retries,
+            "file": os.path.relpath(fn.source) if fn.source else None,
+        }
+        for fn in sorted(registry, key=lambda f: f.id)
+    ]
+    if as_json:
+        _print_json(rows)
+    else:
+        _render.functions_table(rows)
+
+
+def runs(
+    function: Annotated[
+        str | None, typer.Option("--function", "-f", metavar="FN_ID", help="Only this function.")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", "-s", metavar="STATUS", help=f"One of: {', '.join(RUN_STATUSES)}."
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", metavar="N", min=1, help="At most N runs.")
+    ] = 20,
+    as_json: Json = False,
+    state_dir: StateDir = STATE_DEFAULT,
+) -> None:
+    """List runs, newest first.
+
+    Example: durable runs --status failed --limit 5
+    """
+    if status is not None and status not in RUN_STATUSES:
+        raise InputError(f"unknown status {status!r}: use one of {', '.join(RUN_STATUSES)}")
+    found: list[dict[str, Any]] = []
+    if os.path.exists(state_dir):  # no state dir yet: no runs yet, and none created
+        with closing(open_store(state_dir, create=False)) as store:
+            listed = store.list_runs(function=function, status=status, limit=limit)
+            found = [run_summary(run) for run in listed]
+    if as_json:
+        _print_json(found)
+    else:
+        _render.runs_table(found)
+
+
+def show(
+    run_id: Annotated[str, typer.Argument(help="A run id or a unique prefix of one.")],
+    as_json: Json = False,
+    state_dir: StateDir = STATE_DEFAULT,
+) -> None:
+    """Show one run: event, status, output or error, and every step with its attempts.
+
+    Example: durable show 01J9Z3K5 --json
+    """
+    with closing(open_store(state_dir, create=False)) as store:
+        detail = run_detail(store, run_id)
+    if as_json:
+        _print_json(detail)
+    else:
+        _render.run_view(detail)
+
+
+COMMANDS = {"functions": functions, "runs": runs, "show": show}

@@ -1,0 +1,56 @@
+"""Where things are: the state dir, and the workflow files (arguments or pyproject.toml)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import InputError
+
+__all__ = ["STATE_ENV", "configured_paths", "default_state_dir", "workflow_paths"]
+
+STATE_ENV = "DURABLE_STATE_DIR"
+DEFAULT_STATE_DIR = ".durable"
+_HOW = (
+    "name the workflow files or folders (`durable dev workflows/`) or list them in "
+    'pyproject.toml as [tool.durable] paths = ["workflows/"]'
+)
+
+
+def default_state_dir() -> str:
+    """`$DURABLE_STATE_DIR`, else `.durable` in the current folder."""
+    return os.environ.get(STATE_ENV) or DEFAULT_STATE_DIR
+
+
+def configured_paths(folder: str = ".") -> list[str] | None:
+    """`[tool.durable] paths` from pyproject.toml in `folder`, or None when it sets none."""
+    pyproject = os.path.join(folder, "pyproject.toml")
+    try:
+        with open(pyproject, "rb") as fh:
+            import tomllib  # only when there is a file to read: it costs an import
+
+            data: dict[str, Any] = tomllib.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
+        raise InputError(f"{pyproject}: can't read it ({exc})") from None
+    paths = data.get("tool", {}).get("durable", {}).get("paths")
+    if paths is None:
+        return None
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+        raise InputError(
+            f"{pyproject}: [tool.durable] paths must be a list of file or folder names"
+        )
+    return [os.path.join(folder, p) if folder != "." else p for p in paths]
+
+
+def workflow_paths(paths: list[str] | None) -> list[str]:
+    """The files/folders to load: the arguments, else pyproject.toml (InputError if neither)."""
+    if paths:
+        return list(paths)
+    found = configured_paths()
+    if not found:
+        raise InputError(f"no workflow files given: {_HOW}")
+    return found

@@ -1,0 +1,91 @@
+"""The `durable dev --headless` log: one line per change, flushed at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TextIO
+
+from ..engine import Change
+
+__all__ = ["HeadlessLog", "format_change", "format_duration"]
+
+_RED, _RESET = "\x1b[31m", "\x1b[0m"
+_COLORS = {
+    "completed": "\x1b[32m",
+    "failed": _RED,
+    "retrying": "\x1b[33m",
+    "running": "\x1b[36m",
+    "cancelled": "\x1b[35m",
+    "paused": "\x1b[34m",
+    "sleeping": "\x1b[34m",
+    "waiting": "\x1b[34m",
+}
+
+
+def format_duration(ms: int | None) -> str:
+    """`12ms`, `1.25s`, `3m05s`; empty when unknown."""
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms}ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.2f}s"
+    return f"{ms // 60_000}m{(ms // 1000) % 60:02d}s"
+
+
+def _clock(at: int) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at / 1000)) + f".{at % 1000:03d}"
+
+
+def _paint(text: str, code: str | None, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color and code else text
+
+
+def format_change(change: Change, *, color: bool = False, fn_width: int = 24) -> str:
+    """One log line: time, run id, function, step, status, attempt, duration, error."""
+    when = _clock(change.at)
+    if change.kind in ("run", "step"):
+        step = change.step_id or "-"
+        status = change.status or ""
+        cells = [
+            when,
+            change.run_id or "-",
+            (change.function or "-").ljust(fn_width),
+            step.ljust(20),
+            _paint(status.ljust(9), _COLORS.get(status), color),
+        ]
+        if change.attempt and change.attempt > 1:
+            cells.append(f"attempt {change.attempt}")
+        if change.duration_ms is not None:
+            cells.append(format_duration(change.duration_ms))
+        if change.error:
+            cells.append(_paint(change.error, _RED, color))
+        return "  ".join(cells).rstrip()
+    # reloads, load errors, code changes, engine faults: time, what, and what it says
+    detail = change.error or ""
+    if change.kind == "reload":
+        names = ", ".join(change.detail.get("functions", ())) or "no functions"
+        detail = f"reloaded: {names} ({format_duration(change.duration_ms)})"
+    elif change.run_id:
+        detail = f"run {change.run_id}: {detail}"
+    code = _RED if change.error else None
+    return f"{when}  {_paint(change.kind, code, color)}  {_paint(detail, code, color)}".rstrip()
+
+
+class HeadlessLog:
+    """A `Listener` that writes one line per change; safe to call from worker threads."""
+
+    def __init__(self, out: TextIO, *, color: bool = False, fn_width: int = 24) -> None:
+        """Write to `out` (ANSI colours only if `color`)."""
+        self.out = out
+        self.color = color
+        self.fn_width = fn_width
+        self._lock = threading.Lock()
+
+    def __call__(self, change: Change) -> None:
+        """Write and flush one line for `change`."""
+        line = format_change(change, color=self.color, fn_width=self.fn_width)
+        with self._lock:
+            self.out.write(line + "\n")
+            self.out.flush()

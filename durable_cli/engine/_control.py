@@ -1,0 +1,117 @@
+"""What a user does to a live engine (the TUI and the testing helper call these on its loop).
+
+Each builds on the store-level `actions` (shared with the CLI, which works with no runner up) and
+then tells the running scheduler, so an in-flight run sees the change at its next step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError
+from ..store import RunRecord
+from . import _actions as actions
+from ._registry import Registry
+
+if TYPE_CHECKING:
+    from ._engine import Engine
+
+__all__ = ["Controls"]
+
+
+class Controls:
+    """User actions, mixed into `Engine`."""
+
+    def send(self: Engine, name: str, data: Any = None, *, event_id: str | None = None) -> str:
+        """Queue an event and take it in at once."""
+        event = actions.make_event(name, data, event_id=event_id, ts=self.clock.now_ms())
+        self.store.put_event(event)
+        self.wake()
+        return event["id"]
+
+    def cancel(self: Engine, run_id: str) -> RunRecord:
+        """Cancel an unfinished run; one in flight stops at its next step."""
+        run = actions.cancel_run(self.store, run_id, now_ms=self.clock.now_ms())
+        inv = self._active.get(run.id)
+        if inv is not None:
+            inv.cancelled = True
+        self._timer_at.pop(run.id, None)
+        self.emit_run(run, "cancelled")
+        return run
+
+    def inject_failure(self: Engine, step_id: str, **kwargs: Any) -> str:
+        """Fail the next attempts of a step (see `actions.inject_failure`)."""
+        key = actions.inject_failure(
+            self.store, step_id, known_functions=self.registry.functions, **kwargs
+        )
+        with self._failure_lock:
+            self._failures = self.store.failures()
+        return key
+
+    def replay(self: Engine, run_id: str, from_step: str | None = None) -> RunRecord:
+        """Queue a new run of the same event (from a step: earlier steps copied)."""
+        run = actions.replay_run(self.store, run_id, from_step)
+        self.emit_run(run, "queued", detail={"replay_of": run.replay_of})
+        self.enqueue(run.id)
+        return run
+
+    def set_step_mode(
+        self: Engine, *, run_id: str | None = None, function_id: str | None = None, on: bool = True
+    ) -> None:
+        """Step through a run (or new runs of a function): pause before each step."""
+        actions.set_step_mode(self.store, run_id=run_id, function_id=function_id, on=on)
+        if run_id is not None and not on:
+            self._resume_paused(run_id)
+
+    def next_step(self: Engine, run_id: str) -> None:
+        """In step mode: let exactly one more step attempt run."""
+        run = actions.find_run(self.store, run_id)
+        if run.finished:
+            raise InputError(f"run {run.id} has already {run.status}")
+        run.grants += 1
+        if run.status == "paused":
+            run.meta["resume"] = True
+        self.store.save_run(run)
+        if run.status == "paused":
+            self.enqueue(run.id)
+
+    def _resume_paused(self: Engine, run_id: str) -> None:
+        run = actions.find_run(self.store, run_id)
+        if run.status == "paused":
+            run.meta["resume"] = True
+            self.store.save_run(run)
+            self.enqueue(run.id)
+
+    def retry_now(self: Engine, run_id: str) -> None:
+        """Skip a backoff or sleep wait: resume the run now."""
+        run = actions.find_run(self.store, run_id)
+        if run.status not in ("retrying", "sleeping", "waiting"):
+            raise InputError(f"run {run.id} is {run.status}, not waiting for a timer")
+        now = self.clock.now_ms()
+        if run.status == "sleeping":
+            for rec in self.store.load_steps(run.id):
+                if rec.kind == "sleep" and rec.status != "completed":
+                    rec.meta["until"] = now
+                    self.store.save_step(rec)
+        run.wake_at = now
+        self.store.save_run(run)
+        self.set_timer(run.id, now)
+
+    def continue_anyway(self: Engine, run_id: str) -> None:
+        """After a code-change hold: go on with the new code, matching steps by id."""
+        run = actions.find_run(self.store, run_id)
+        run.meta["ignore_code_change"] = True
+        run.meta.pop("code_change", None)
+        run.meta["resume"] = True
+        self.store.save_run(run)
+        self.enqueue(run.id)
+
+    def swap_registry(self: Engine, registry: Registry) -> None:
+        """Put new code live; runs paused for a missing function resume if it is back."""
+        self.registry = registry
+        for run in self.store.list_runs(status="paused"):
+            if run.reason and run.reason.startswith("function ") and registry.get(run.function):
+                run.meta["resume"] = True
+                self.store.save_run(run)
+                self.enqueue(run.id)
+        self.wake()

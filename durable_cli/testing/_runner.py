@@ -1,0 +1,240 @@
+"""`run_function`: one run of one function through the real engine, on virtual time."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..engine import Engine, Registry, VirtualClock, actions
+from ..sdk import Event, Function
+from ..store import RunRecord, StepRecord, Store, new_id, open_store
+from . import _observe
+from ._faults import Interceptor
+from ._results import AttemptResult, ErrorInfo, RunResult, StepResult
+
+__all__ = ["run_function"]
+
+_DEFAULT_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class _Plan:
+    fn: Function
+    registry: Registry
+    event: dict[str, Any]
+    interceptor: Interceptor
+    start_ms: int | None
+    timeout: float
+    state_dir: str | None
+
+
+def run_function(
+    fn: Function,
+    data: Mapping[str, Any] | None = None,
+    *,
+    event: str | Event | Mapping[str, Any] | None = None,
+    fail: Mapping[str, Any] | None = None,
+    stub: Mapping[str, Any] | None = None,
+    functions: Iterable[Function] = (),
+    start_at: datetime | None = None,
+    timeout: float = _DEFAULT_TIMEOUT_S,
+    state_dir: str | os.PathLike[str] | None = None,
+) -> RunResult:
+    """Run `fn` for one event to its end on a throw-away journal, in virtual time.
+
+    `data` is the event's data; `event` its name (default: the function's first trigger), or an
+    `Event`/dict with name, data, id and ts. `fail={"step": N}` fails the first N attempts of a
+    step; an exception (or class) instead of N is raised on every attempt, a list one per
+    attempt (None lets that attempt through), a callable `attempt -> exception | None` decides
+    per attempt. `stub={"step": value}` returns value without calling the step's callable; a
+    callable stub is called with the step's arguments instead (a spy). `functions` are loaded
+    beside `fn` (for `step.invoke` and `step.send_event`). `start_at` sets the virtual clock's
+    start. `timeout` bounds the wall-clock time (a TimeoutError shows the timeline so far).
+    `state_dir` keeps the journal there for inspection instead of a removed temp dir.
+    """
+    plan = _prepare(fn, data, event, fail, stub, functions, start_at, timeout, state_dir)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        result = _execute(plan)
+    else:
+        # inside a running loop (an async test): the engine needs a loop of its own
+        with ThreadPoolExecutor(1, thread_name_prefix="durable-run-function") as pool:
+            result = pool.submit(_execute, plan).result()
+    _warn_unused(plan.interceptor, result, fn)
+    _observe.report(result)
+    return result
+
+
+def _prepare(
+    fn: Any,
+    data: Any,
+    event: Any,
+    fail: Any,
+    stub: Any,
+    functions: Iterable[Any],
+    start_at: Any,
+    timeout: Any,
+    state_dir: Any,
+) -> _Plan:
+    """Check every argument before anything is written."""
+    if not isinstance(fn, Function):
+        raise TypeError(
+            f"run_function needs a function decorated with @durable.function, got {fn!r}"
+        )
+    others = list(functions)
+    for other in others:
+        if not isinstance(other, Function):
+            raise TypeError(f"functions= takes decorated functions, got {other!r}")
+    registry = Registry([fn, *others])
+    if start_at is not None and not isinstance(start_at, datetime):
+        raise TypeError(f"start_at must be a datetime, got {type(start_at).__name__}")
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+        raise TypeError("timeout must be a positive number of seconds")
+    return _Plan(
+        fn=fn,
+        registry=registry,
+        event=_event_fields(fn, data, event),
+        interceptor=Interceptor(fail, stub),
+        start_ms=None if start_at is None else int(start_at.timestamp() * 1000),
+        timeout=float(timeout),
+        state_dir=None if state_dir is None else os.fspath(state_dir),
+    )
+
+
+def _event_fields(fn: Function, data: Any, event: Any) -> dict[str, Any]:
+    """Name, data, id and ts of the triggering event (validated later by `make_event`)."""
+    default = fn.triggers[0] if fn.triggers else f"invoke/{fn.id}"
+    fields: dict[str, Any] = {"name": default, "data": None, "id": None, "ts": None}
+    if isinstance(event, str):
+        fields["name"] = event
+    elif isinstance(event, Event):
+        fields.update(name=event.name, data=event.data or None, id=event.id or None)
+        fields["ts"] = event.ts or None
+    elif isinstance(event, Mapping):
+        unknown = set(event) - {"name", "data", "id", "ts"}
+        if unknown:
+            raise TypeError(f"event= has unknown keys: {', '.join(sorted(unknown))}")
+        fields.update({k: v for k, v in event.items() if v is not None})
+    elif event is not None:
+        raise TypeError(f"event= must be a name, an Event or a dict, not {type(event).__name__}")
+    if data is not None:
+        if fields["data"]:
+            raise TypeError("give the event's data once: in data= or in event=, not both")
+        fields["data"] = dict(data) if isinstance(data, Mapping) else data
+    return fields
+
+
+def _execute(plan: _Plan) -> RunResult:
+    """Create the run on a fresh journal, serve the engine until it is idle, read the result."""
+    path = plan.state_dir or tempfile.mkdtemp(prefix="durable-test-")
+    try:
+        store = open_store(path)
+        try:
+            return _serve(plan, store)
+        finally:
+            store.close()
+    finally:
+        if plan.state_dir is None:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _serve(plan: _Plan, store: Store) -> RunResult:
+    clock = VirtualClock(plan.start_ms)
+    engine = Engine(store, plan.registry, clock=clock, interceptor=plan.interceptor)
+    now = clock.now_ms()
+    fields = plan.event
+    event = actions.make_event(
+        fields["name"], fields["data"], event_id=fields["id"], ts=fields["ts"] or now
+    )
+    run = RunRecord(
+        id=new_id(now), function=plan.fn.id, event=event, status="queued", created_at=now
+    )
+    plan.interceptor.run_id = run.id
+    with store.batch():
+        # recorded, not queued: only `fn` runs for it, whatever else shares its trigger
+        store.put_event(event, queue=False)
+        store.create_runs([run])
+    try:
+        asyncio.run(asyncio.wait_for(engine.serve(until_idle=True), plan.timeout))
+    except TimeoutError:
+        stuck = _read(store, run.id, plan.interceptor)
+        raise TimeoutError(
+            f"run_function: {plan.fn.id!r} did not finish within {plan.timeout:g}s of wall "
+            f"time\n{stuck.timeline()}"
+        ) from None
+    finally:
+        engine.close()
+    return _read(store, run.id, plan.interceptor)
+
+
+def _read(store: Store, run_id: str, icpt: Interceptor) -> RunResult:
+    """The result of a run (and of the child runs it invoked) from the journal."""
+    run = store.get_run(run_id)
+    assert run is not None
+    steps: dict[str, StepResult] = {}
+    for rec in sorted(store.load_steps(run_id), key=lambda s: s.seq):
+        steps[rec.id] = _step(run_id, rec, icpt)
+    return RunResult(
+        id=run.id,
+        function=run.function,
+        status=run.status,
+        output=run.output,
+        error=ErrorInfo.from_record(run.error),
+        event=Event.from_dict(run.event),
+        steps=steps,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        reason=run.reason,
+        children=[_read(store, child, icpt) for child in run.children],
+    )
+
+
+def _step(run_id: str, rec: StepRecord, icpt: Interceptor) -> StepResult:
+    log = []
+    for number, attempt in enumerate(rec.attempts, start=1):
+        action = icpt.actions.get((run_id, rec.id, number), "")
+        if attempt.injected and not action:
+            action = "injected"  # `durable fail` / engine.inject_failure: no interceptor asked
+        log.append(
+            AttemptResult(
+                number=number,
+                started_at=attempt.started_at,
+                ended_at=attempt.ended_at,
+                error=ErrorInfo.from_record(attempt.error),
+                injected=attempt.injected,
+                action=action,
+            )
+        )
+    return StepResult(
+        id=rec.id,
+        kind=rec.kind,
+        status=rec.status,
+        attempts=len(rec.attempts),
+        calls=icpt.calls[(run_id, rec.id)],
+        output=rec.output,
+        error=ErrorInfo.from_record(rec.error),
+        errors=[a.error for a in log],
+        attempt_log=log,
+        started_at=rec.started_at,
+        ended_at=rec.ended_at,
+    )
+
+
+def _warn_unused(icpt: Interceptor, result: RunResult, fn: Function) -> None:
+    """A fail=/stub= key that matched no step is most likely a typo: say so."""
+    for key in sorted(icpt.keys - icpt.used):
+        ran = ", ".join(result.step_ids) or "none"
+        warnings.warn(
+            f"run_function({fn.id!r}): no step {key!r} ran, so its fail=/stub= entry was "
+            f"never used (steps that ran: {ran})",
+            stacklevel=3,
+        )

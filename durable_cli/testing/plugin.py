@@ -1,0 +1,89 @@
+"""The pytest plugin (entry point `pytest11`): the `durable` fixture, and timelines on failure.
+
+When a test fails, every run it made with `run_function` (or the fixture) is printed as a
+timeline in a "durable runs" section of the failure report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Mapping
+from typing import Any
+
+import pytest
+
+from ..sdk import Function
+from . import _observe
+from ._asserts import assert_run
+from ._results import RunResult
+
+__all__ = ["DurableFixture", "durable"]
+
+_RUNS = pytest.StashKey[list[RunResult]]()
+
+
+class DurableFixture:
+    """`durable(fn, data, fail=..., stub=...)` runs like `run_function` and remembers the run."""
+
+    def __init__(self) -> None:
+        """Start with no runs."""
+        self.results: list[RunResult] = []
+
+    def run(
+        self,
+        fn: Function,
+        data: Mapping[str, Any] | None = None,
+        *,
+        functions: Iterable[Function] = (),
+        **options: Any,
+    ) -> RunResult:
+        """Run `fn` to its end in virtual time (see `durable_cli.testing.run_function`)."""
+        from ._runner import run_function  # here: pytest's startup must not import the engine
+
+        result = run_function(fn, data, functions=functions, **options)
+        self.results.append(result)
+        return result
+
+    __call__ = run
+
+    @property
+    def last(self) -> RunResult:
+        """The most recent run."""
+        if not self.results:
+            raise LookupError("the durable fixture has not run anything yet")
+        return self.results[-1]
+
+    def assert_run(
+        self, status: str | None = None, *, result: RunResult | None = None, **expected: Any
+    ) -> None:
+        """`durable_cli.testing.assert_run` on `result` (default: the last run)."""
+        assert_run(result or self.last, status, **expected)
+
+
+@pytest.fixture
+def durable() -> DurableFixture:
+    """Run durable functions in virtual time and assert on their steps."""
+    return DurableFixture()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Collect every run the test makes, so a failure can show them."""
+    seen: list[RunResult] = []
+    item.stash[_RUNS] = seen
+    _observe.observers.append(seen.append)
+    try:
+        yield
+    finally:
+        _observe.observers.remove(seen.append)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[Any]:
+    """On a failed test, add each of its runs' timelines to the report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    runs = item.stash.get(_RUNS, [])
+    if runs:
+        report.sections.append(("durable runs", "\n\n".join(r.timeline() for r in runs)))

@@ -1,0 +1,176 @@
+"""Send an event: a name (suggested from the loaded triggers) and JSON data checked as you type."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, Static
+
+from ...engine import actions
+from ...errors import InputError
+from ..widgets.json_editor import JsonEditor
+from .file_picker import FilePickerScreen
+
+__all__ = ["SendEventScreen", "SendRequest"]
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """What the user asked to send."""
+
+    name: str
+    data: dict[str, Any]
+
+
+def _pretty(data: dict[str, Any] | None) -> str:
+    return json.dumps(data or {}, indent=2, ensure_ascii=False)
+
+
+class SendEventScreen(ModalScreen[SendRequest | None]):
+    """Returns the event to send, or None when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "send", "Send"),
+        Binding("ctrl+o", "load_file", "Load from file"),
+    ]
+
+    def __init__(
+        self,
+        triggers: list[str],
+        name: str,
+        last_data: Callable[[str], dict[str, Any] | None],
+    ) -> None:
+        """Suggest `triggers`, start with `name`; `last_data(name)` gives the last data sent."""
+        super().__init__()
+        self.triggers = triggers
+        self.initial_name = name
+        self.last_data = last_data
+        self._prefilled = ""
+        self.error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        """Name, triggers hint, editor, inline error, buttons."""
+        with Vertical(id="send-dialog", classes="dialog") as box:
+            box.border_title = "Send an event"
+            yield Label("Event name")
+            yield Input(
+                self.initial_name,
+                placeholder="api/document.uploaded",
+                suggester=SuggestFromList(self.triggers, case_sensitive=True),
+                id="event-name",
+            )
+            hint = ", ".join(self.triggers) if self.triggers else "no function is loaded"
+            yield Static(f"triggers: {hint}", id="triggers", classes="hint")
+            yield Label("Data (a JSON object)")
+            yield JsonEditor("{}", id="event-data")
+            yield Static("", id="send-error", classes="error-line")
+            with Horizontal(classes="buttons"):
+                yield Button("Load file ^o", id="load")
+                yield Button("Cancel esc", id="cancel")
+                yield Button("Send ^s", id="send", variant="primary")
+
+    def on_mount(self) -> None:
+        self._prefill(self.initial_name)
+        self.validate()
+        self.query_one("#event-data" if self.initial_name else "#event-name").focus()
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def editor(self) -> JsonEditor:
+        """The JSON editor."""
+        return self.query_one("#event-data", JsonEditor)
+
+    @property
+    def name_input(self) -> Input:
+        """The event name field."""
+        return self.query_one("#event-name", Input)
+
+    def _prefill(self, name: str) -> None:
+        """Fill the editor with the last data sent under `name`, unless the user has typed."""
+        editor = self.editor
+        if editor.text.strip() not in ("", "{}", self._prefilled.strip()):
+            return
+        data = self.last_data(name) if name else None
+        self._prefilled = _pretty(data)
+        if editor.text != self._prefilled:
+            editor.load_text(self._prefilled)
+
+    def validate(self) -> SendRequest | None:
+        """Check name and data; show the first problem inline and disable Send while any."""
+        request: SendRequest | None = None
+        data, error = self.editor.parse()
+        name = self.name_input.value.strip()
+        if error is None:
+            try:
+                actions.make_event(name, data)
+            except InputError as exc:
+                error = str(exc)
+            else:
+                assert data is not None
+                request = SendRequest(name, data)
+        self.error = error
+        self.query_one("#send-error", Static).update(f"✗ {error}" if error else "")
+        self.query_one("#send", Button).disabled = request is None
+        self.set_class(error is not None, "-invalid")
+        return request
+
+    # -- events -----------------------------------------------------------------------------
+    @on(Input.Changed, "#event-name")
+    def _name_changed(self, event: Input.Changed) -> None:
+        self._prefill(event.value.strip())
+        self.validate()
+
+    @on(Input.Submitted, "#event-name")
+    def _name_submitted(self) -> None:
+        self.editor.focus()
+
+    @on(JsonEditor.Changed, "#event-data")
+    def _data_changed(self) -> None:
+        self.validate()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions_by_id = {
+            "send": self.action_send,
+            "cancel": self.action_cancel,
+            "load": self.action_load_file,
+        }
+        actions_by_id[event.button.id or "cancel"]()
+
+    def action_send(self) -> None:
+        """Send, if valid."""
+        request = self.validate()
+        if request is not None:
+            self.dismiss(request)
+
+    def action_cancel(self) -> None:
+        """Close without sending."""
+        self.dismiss(None)
+
+    def action_load_file(self) -> None:
+        """Pick a file and load its JSON into the editor."""
+        start = "examples/events" if os.path.isdir("examples/events") else "."
+        self.app.push_screen(FilePickerScreen(start), self._loaded)
+
+    def _loaded(self, path: str | None) -> None:
+        if path is None:
+            return
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read(actions.MAX_EVENT_BYTES + 1)
+        except (OSError, UnicodeDecodeError) as exc:
+            self.query_one("#send-error", Static).update(f"✗ can't read {path}: {exc}")
+            return
+        self.editor.load_text(text)
+        self.editor.focus()
+        self.validate()

@@ -1,0 +1,156 @@
+"""A virtual list: renders only the rows on screen, with a keyboard/mouse cursor.
+
+Subclasses say how many rows there are and how to draw one; the list never builds widgets per
+row, so it stays cheap with thousands of rows and live updates.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..format import ICONS
+
+__all__ = ["STATUS_CLASSES", "RowList"]
+
+STATUS_CLASSES = {f"status--{s}" for s in ICONS}
+
+
+class RowList(ScrollView, can_focus=True):
+    """Rows drawn on demand; `cursor` is the highlighted row index."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+    ]
+    COMPONENT_CLASSES = {
+        "row-list--cursor",
+        "row-list--cursor-blurred",
+        "row-list--muted",
+        "row-list--accent",
+        *STATUS_CLASSES,
+    }
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+
+    # -- what subclasses provide ------------------------------------------------------------
+    def row_count(self) -> int:
+        """How many rows there are now."""
+        return 0
+
+    def render_row(self, index: int, width: int) -> Text:
+        """Row `index` as text, at most `width` cells."""
+        return Text()
+
+    def cursor_moved(self, index: int) -> None:
+        """Called after the cursor lands on `index` (post a message from here)."""
+
+    # -- helpers for subclasses -------------------------------------------------------------
+    def style_for(self, name: str) -> Style:
+        """The rich style of a component class, e.g. `status--failed`."""
+        return self.get_component_rich_style(name, partial=True)
+
+    def rows_changed(self) -> None:
+        """Re-measure and redraw after the rows changed."""
+        count = self.row_count()
+        self.virtual_size = Size(self.scrollable_content_region.width, count)
+        if count and self.cursor >= count:
+            self.set_cursor(count - 1, notify=False)
+        self.refresh()
+
+    def set_cursor(self, index: int, *, notify: bool = True, scroll: bool = True) -> None:
+        """Move the cursor without the usual message when `notify` is False."""
+        count = self.row_count()
+        index = max(0, min(index, count - 1)) if count else 0
+        self.set_reactive(RowList.cursor, index)
+        if scroll:
+            self._scroll_to_cursor()
+        self.refresh()
+        if notify and count:
+            self.cursor_moved(index)
+
+    # -- cursor -----------------------------------------------------------------------------
+    def watch_cursor(self, index: int) -> None:
+        count = self.row_count()
+        if count and not 0 <= index < count:
+            self.cursor = max(0, min(index, count - 1))
+            return
+        self._scroll_to_cursor()
+        self.refresh()
+        if count:
+            self.cursor_moved(index)
+
+    def _scroll_to_cursor(self) -> None:
+        if self.size.height:
+            self.scroll_to_region(
+                Region(0, self.cursor, 1, 1), animate=False, force=True, immediate=True
+            )
+
+    def action_cursor_up(self) -> None:
+        """Up one row."""
+        if self.cursor > 0:
+            self.cursor -= 1
+
+    def action_cursor_down(self) -> None:
+        """Down one row."""
+        if self.cursor < self.row_count() - 1:
+            self.cursor += 1
+
+    def action_page_up(self) -> None:
+        """Up one screen."""
+        self.cursor = max(0, self.cursor - max(1, self.scrollable_content_region.height - 1))
+
+    def action_page_down(self) -> None:
+        """Down one screen."""
+        step = max(1, self.scrollable_content_region.height - 1)
+        self.cursor = min(max(0, self.row_count() - 1), self.cursor + step)
+
+    def action_first(self) -> None:
+        """To the first row."""
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        """To the last row."""
+        self.cursor = max(0, self.row_count() - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = offset.y + round(self.scroll_offset.y)
+        if 0 <= index < self.row_count():
+            self.cursor = index
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.rows_changed()
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.refresh()
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.refresh()
+
+    # -- drawing ----------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        index = y + round(self.scroll_offset.y)
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if index >= self.row_count() or width <= 0:
+            return Strip.blank(width, base)
+        text = self.render_row(index, width)
+        text.truncate(width, overflow="ellipsis", pad=True)
+        if index == self.cursor:
+            name = "row-list--cursor" if self.has_focus else "row-list--cursor-blurred"
+            text.stylize_before(self.style_for(name))
+        segments = list(text.render(self.app.console, end=""))
+        return Strip(segments, width).apply_style(base)

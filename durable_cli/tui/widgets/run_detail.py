@@ -1,0 +1,131 @@
+"""The right-hand pane: the selected run's header, its timeline and the selected row's content."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from ...engine import run_detail
+from ...errors import InputError
+from ...store import Store
+from ..format import ACTIVE, ICONS, fmt_clock, fmt_duration, short_id
+from .row_list import STATUS_CLASSES
+from .step_timeline import StepTimeline, TimelineRow
+from .step_view import StepView
+
+__all__ = ["RunDetail", "RunHeader"]
+
+
+class RunHeader(Static):
+    """Status, function, id, timing, and why the run waits (step mode, a code-change hold)."""
+
+    COMPONENT_CLASSES = STATUS_CLASSES | {"run-header--muted", "run-header--warning"}
+
+    def __init__(self, now_ms: Callable[[], int], **kwargs: Any) -> None:
+        """`now_ms` ages runs still going."""
+        super().__init__(**kwargs)
+        self.now_ms = now_ms
+
+    def show(self, detail: dict[str, Any] | None) -> None:
+        """Render the header for `detail` (a `run_detail` dict) or a hint when None."""
+        if detail is None:
+            self.update(Text("No run selected. Press s to send an event.", style="dim"))
+            return
+        style = self.get_component_rich_style
+        status = detail["status"]
+        muted = style("run-header--muted", partial=True)
+        warn = style("run-header--warning", partial=True)
+        text = Text(no_wrap=False)
+        text.append(f"{ICONS.get(status, '?')} {status}", style(f"status--{status}", partial=True))
+        text.append("  ")
+        text.append(detail["function"], "bold")
+        text.append("\n")
+        text.append("run ", muted)
+        text.append(detail["id"])
+        started = detail.get("started_at")
+        text.append(f"\nstarted {fmt_clock(started or detail.get('created_at'))}", muted)
+        took = detail.get("duration_ms")
+        if took is None and started and status in ACTIVE:
+            took = self.now_ms() - started
+        if took is not None:
+            text.append(f" · took {fmt_duration(took)}", muted)
+        if detail.get("replay_of"):
+            text.append(f" · replay of {short_id(detail['replay_of'])}", muted)
+            if detail.get("meta", {}).get("replay_from"):
+                text.append(f" from {detail['meta']['replay_from']}", muted)
+        if detail.get("step_mode") and status in ACTIVE:
+            text.append(" · ")
+            text.append("step mode", warn)
+        reason = detail.get("reason")
+        if status == "paused" and reason:
+            hint = ""
+            if reason.startswith("code changed"):
+                hint = " (C: continue anyway, R: rerun)"
+            elif reason.startswith("step mode"):
+                hint = " (n: run it)"
+            text.append(f"\n{reason}{hint}", warn)
+        elif status in ("retrying", "sleeping", "waiting") and detail.get("wake_at"):
+            text.append(f"\nresumes at {fmt_clock(detail['wake_at'])} (r: retry now)", muted)
+        self.update(text)
+
+
+class RunDetail(Vertical):
+    """Header, timeline and step view for one run, re-read from the journal on each change."""
+
+    def __init__(self, store: Store, now_ms: Callable[[], int], **kwargs: Any) -> None:
+        """Read runs from `store`."""
+        super().__init__(**kwargs)
+        self.store = store
+        self.run_id: str | None = None
+        self.detail: dict[str, Any] | None = None
+        self.header = RunHeader(now_ms, id="run-header")
+        self.timeline = StepTimeline(now_ms, id="timeline")
+        self.view = StepView(now_ms, id="step-view")
+
+    def compose(self) -> ComposeResult:
+        """Header over timeline over step view."""
+        yield self.header
+        yield self.timeline
+        yield self.view
+
+    def on_mount(self) -> None:
+        self.header.show(None)
+        self.view.show(None, None)
+
+    @property
+    def selected_row(self) -> TimelineRow | None:
+        """The timeline row under the cursor."""
+        return self.timeline.selected if self.detail else None
+
+    @property
+    def selected_step(self) -> dict[str, Any] | None:
+        """The step under the timeline cursor, if it is a step."""
+        row = self.selected_row
+        return row.step if row is not None and row.kind == "step" else None
+
+    def show_run(self, run_id: str | None) -> None:
+        """Show `run_id` (re-reading it when it is the one shown)."""
+        same = run_id is not None and run_id == self.run_id
+        self.run_id = run_id
+        try:
+            self.detail = run_detail(self.store, run_id) if run_id else None
+        except InputError:
+            self.detail = None
+        self.header.show(self.detail)
+        self.timeline.show(self.detail, same_run=same)
+        if self.detail is None:
+            self.view.show(None, None)
+        self.border_title = "Run" if self.detail is None else f"Run {short_id(self.run_id)}"
+
+    def refresh_run(self) -> None:
+        """Re-read the run shown."""
+        if self.run_id is not None:
+            self.show_run(self.run_id)
+
+    def on_step_timeline_highlighted(self, message: StepTimeline.Highlighted) -> None:
+        self.view.show(self.detail, message.row)

@@ -1,0 +1,188 @@
+"""The runs list: newest first, live, filtered, loaded a page at a time as you scroll."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rich.text import Text
+from textual.message import Message
+
+from ...store import RunRecord, Store
+from ..data import RunFilter, page_runs
+from ..format import ACTIVE, ICONS, fmt_clock, fmt_duration, short_id
+from .row_list import RowList
+
+__all__ = ["RunList"]
+
+PAGE = 100
+_PREFETCH = 20  # rows from the end of what is loaded at which the next page is fetched
+
+
+class RunList(RowList):
+    """Runs newest first. Holds only the pages scrolled to, never every run."""
+
+    class Highlighted(Message):
+        """The cursor moved onto a run."""
+
+        def __init__(self, run_id: str) -> None:
+            """Carry the run id."""
+            super().__init__()
+            self.run_id = run_id
+
+    def __init__(self, store: Store, now_ms: Callable[[], int], **kwargs: object) -> None:
+        """List runs from `store`; `now_ms` ages runs still going."""
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.store = store
+        self.now_ms = now_ms
+        self.filter = RunFilter()
+        self.runs: list[RunRecord] = []
+        self._pos: dict[str, int] = {}
+        self.more = False
+
+    # -- data -------------------------------------------------------------------------------
+    @property
+    def selected(self) -> RunRecord | None:
+        """The run under the cursor."""
+        return self.runs[self.cursor] if 0 <= self.cursor < len(self.runs) else None
+
+    def row_count(self) -> int:
+        """Rows loaded so far."""
+        return len(self.runs)
+
+    def _reindex(self) -> None:
+        self._pos = {run.id: i for i, run in enumerate(self.runs)}
+
+    def reload(self, flt: RunFilter | None = None, *, keep: str | None = None) -> None:
+        """Load the first page again (with a new filter), keeping the cursor on `keep`."""
+        if flt is not None:
+            self.filter = flt
+        keep = keep or (self.selected.id if self.selected else None)
+        self.runs = page_runs(self.store, self.filter, PAGE)
+        self.more = len(self.runs) == PAGE
+        self._reindex()
+        self.rows_changed()
+        self.set_cursor(self._pos.get(keep, 0) if keep else 0)
+
+    def load_more(self) -> bool:
+        """Append the next older page; False when there is none."""
+        if not self.more or not self.runs:
+            return False
+        page = page_runs(self.store, self.filter, PAGE, before=self.runs[-1].id)
+        self.more = len(page) == PAGE
+        page = [run for run in page if run.id not in self._pos]
+        self.runs.extend(page)
+        self._reindex()
+        self.rows_changed()
+        return bool(page)
+
+    def update_runs(self, run_ids: Iterable[str]) -> None:
+        """Re-read changed runs: update, insert (if they now match) or drop them, in place."""
+        keep = self.selected.id if self.selected else None
+        top = round(self.scroll_offset.y)
+        above = 0
+        changed = False
+        for run_id in dict.fromkeys(run_ids):
+            run = self.store.get_run(run_id)
+            if run is None:
+                continue
+            pos = self._pos.get(run_id)
+            wanted = self.filter.matches(run)
+            if pos is not None and wanted:
+                self.runs[pos] = run
+                changed = True
+            elif pos is not None:
+                del self.runs[pos]
+                self._reindex()
+                above -= pos < top
+                changed = True
+            elif wanted and (not self.more or not self.runs or run_id > self.runs[-1].id):
+                at = self._insert_at(run_id)
+                self.runs.insert(at, run)
+                self._reindex()
+                above += at < top
+                changed = True
+        if not changed:
+            return
+        self.rows_changed()
+        if above:
+            self.scroll_to(y=max(0, top + above), animate=False, immediate=True)
+        if keep in self._pos:
+            self.set_cursor(self._pos[keep], notify=False, scroll=False)
+        elif self.runs:
+            self.set_cursor(min(self.cursor, len(self.runs) - 1))
+
+    def _insert_at(self, run_id: str) -> int:
+        # ids sort by creation time; the list is newest first
+        lo, hi = 0, len(self.runs)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.runs[mid].id > run_id:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def select_run(self, run_id: str) -> bool:
+        """Put the cursor on `run_id` if it is listed."""
+        pos = self._pos.get(run_id)
+        if pos is None:
+            return False
+        self.set_cursor(pos)
+        return True
+
+    def has_active(self) -> bool:
+        """Whether a listed run is still going (its duration ticks)."""
+        return any(run.status in ACTIVE for run in self.runs[:200])
+
+    # -- events -----------------------------------------------------------------------------
+    def cursor_moved(self, index: int) -> None:
+        """Tell the screen, and fetch more rows when near the end."""
+        if index >= len(self.runs) - _PREFETCH:
+            self.load_more()
+        run = self.selected
+        if run is not None:
+            self.post_message(self.Highlighted(run.id))
+
+    def render_line(self, y: int):  # noqa: ANN201 - Strip, as in the base class
+        """Draw a row; scrolling near the end of what is loaded fetches the next page."""
+        if (
+            y == 0
+            and self.more
+            and round(self.scroll_offset.y) + self.size.height * 2 >= len(self.runs)
+        ):
+            self.call_later(self.load_more)
+        return super().render_line(y)
+
+    # -- drawing ----------------------------------------------------------------------------
+    def render_row(self, index: int, width: int) -> Text:
+        """`✓ completed  function        id  started  took` fitted to the width."""
+        run = self.runs[index]
+        status_style = self.style_for(f"status--{run.status}")
+        muted = self.style_for("row-list--muted")
+        show_word = width >= 56
+        show_id = width >= 66
+        show_started = width >= 38
+        fixed = (
+            2 + (10 if show_word else 0) + (9 if show_id else 0) + (9 if show_started else 0) + 7
+        )
+        fn_width = max(6, width - fixed)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(ICONS.get(run.status, "?") + " ", status_style)
+        if show_word:
+            text.append(f"{run.status:<9} ", status_style)
+        name = run.function if len(run.function) <= fn_width else run.function[: fn_width - 1] + "…"
+        text.append(f"{name:<{fn_width}}")
+        if show_id:
+            text.append(f" {short_id(run.id)}", muted)
+        if show_started:
+            text.append(f" {fmt_clock(run.started_at or run.created_at)}", muted)
+        text.append(f" {self._took(run):>6}")
+        if run.replay_of:
+            text.append(" ↺", muted)
+        return text
+
+    def _took(self, run: RunRecord) -> str:
+        if run.started_at is None:
+            return ""
+        end = run.ended_at or (None if run.status not in ACTIVE else self.now_ms())
+        return fmt_duration(end - run.started_at) if end else ""

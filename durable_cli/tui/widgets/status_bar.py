@@ -1,0 +1,89 @@
+"""The bottom line: files loaded, the last reload, a load error (file:line), runs in flight."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ..data import display_path
+from ..format import fmt_clock, fmt_duration
+
+__all__ = ["StatusBar"]
+
+
+class StatusBar(Static):
+    """One line of facts about the runner; a load error turns it red without stopping the app."""
+
+    COMPONENT_CLASSES = {"status-bar--muted", "status-bar--error", "status-bar--ok"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Start with nothing known."""
+        super().__init__(**kwargs)
+        self.files: list[str] = []
+        self.functions = 0
+        self.watching = False
+        self.last_reload: tuple[int, int | None] | None = None
+        self.load_error: dict[str, Any] | None = None
+        self.active = 0
+        self.engine_error: str | None = None
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Render the current facts."""
+        st = self.get_component_rich_style
+        muted = st("status-bar--muted", partial=True)
+        error = st("status-bar--error", partial=True)
+        ok = st("status-bar--ok", partial=True)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if self.engine_error:
+            text.append(f"✗ runner stopped: {self.engine_error}", error)
+            self.update(text)
+            return
+        if self.load_error:
+            err = self.load_error
+            where = display_path(err.get("file") or "")
+            if err.get("line"):
+                where += f":{err['line']}"
+            text.append(f"✗ {where} {err.get('message', '')}", error)
+            text.append("  (last good code still live)", muted)
+            self.update(text)
+            return
+        n = len(self.files)
+        names = ", ".join(display_path(f) for f in self.files[:2])
+        more = f" +{n - 2}" if n > 2 else ""
+        text.append(f"{n} file{'s' if n != 1 else ''}", ok)
+        text.append(f" {names}{more}", muted)
+        text.append(f" · {self.functions} function{'s' if self.functions != 1 else ''}", muted)
+        if self.last_reload is not None:
+            at, took = self.last_reload
+            text.append(f" · reloaded {fmt_clock(at)}", ok)
+            if took is not None:
+                text.append(f" ({fmt_duration(took)})", muted)
+        elif self.watching:
+            text.append(" · watching", muted)
+        if self.active:
+            text.append(f" · {self.active} active", ok)
+        self.update(text)
+
+    def loaded(self, files: list[str], functions: int) -> None:
+        """The registry now live."""
+        self.files = list(files)
+        self.functions = functions
+        self.redraw()
+
+    def reloaded(self, at: int, took: int | None, files: list[str], functions: int) -> None:
+        """A reload succeeded: the error (if any) is gone."""
+        self.last_reload = (at, took)
+        self.load_error = None
+        self.loaded(files, functions)
+
+    def failed(self, detail: dict[str, Any], message: str | None) -> None:
+        """A reload failed."""
+        self.load_error = dict(detail)
+        if not self.load_error.get("message"):
+            self.load_error["message"] = message or "failed to load"
+        self.redraw()

@@ -1,0 +1,145 @@
+"""The run's timeline: its event, each step (status, attempts, duration bar), then its result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+
+from ..format import ICONS, duration_bar, fmt_duration
+from .row_list import RowList
+
+__all__ = ["StepTimeline", "TimelineRow"]
+
+_KIND_MARK = {"sleep": "sleep", "wait": "wait", "send": "send", "invoke": "invoke"}
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One row: `kind` is "event", "step" or "result"; `step` is the step's dict for steps."""
+
+    kind: str
+    key: str
+    step: dict[str, Any] | None = None
+
+
+class StepTimeline(RowList):
+    """Rows for one run's detail (from `run_detail`); the cursor picks what the step view shows."""
+
+    class Highlighted(Message):
+        """The cursor moved onto a row of the timeline."""
+
+        def __init__(self, row: TimelineRow) -> None:
+            """Carry the row."""
+            super().__init__()
+            self.row = row
+
+    def __init__(self, now_ms: Callable[[], int], **kwargs: Any) -> None:
+        """`now_ms` measures steps still running."""
+        super().__init__(**kwargs)
+        self.now_ms = now_ms
+        self.detail: dict[str, Any] | None = None
+        self.rows: list[TimelineRow] = []
+
+    @property
+    def selected(self) -> TimelineRow | None:
+        """The row under the cursor."""
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def row_count(self) -> int:
+        """Event + steps + result."""
+        return len(self.rows)
+
+    def show(self, detail: dict[str, Any] | None, *, same_run: bool) -> None:
+        """Show a run's detail; on a refresh of the same run the cursor follows the last row."""
+        was_last = not self.rows or self.cursor >= len(self.rows) - 1
+        keep = self.selected.key if (same_run and self.selected) else None
+        self.detail = detail
+        rows: list[TimelineRow] = []
+        if detail is not None:
+            rows.append(TimelineRow("event", "@event"))
+            rows.extend(TimelineRow("step", s["id"], s) for s in detail["steps"])
+            if detail["status"] in ("completed", "failed", "cancelled"):
+                rows.append(TimelineRow("result", "@result"))
+        self.rows = rows
+        self.rows_changed()
+        keys = [r.key for r in rows]
+        if not same_run:
+            index = self._first_interesting()
+        elif keep in keys and not was_last:
+            index = keys.index(keep)
+        else:
+            index = len(rows) - 1  # following the run as it goes
+        self.set_cursor(max(0, index))
+
+    def _first_interesting(self) -> int:
+        """On opening a run: the step it is stuck on (paused, failed, retrying) or its end."""
+        for i, row in enumerate(self.rows):
+            if row.step and row.step["status"] in ("paused", "failed", "retrying", "running"):
+                return i
+        return len(self.rows) - 1
+
+    def cursor_moved(self, index: int) -> None:
+        """Tell the detail pane which row to show."""
+        if 0 <= index < len(self.rows):
+            self.post_message(self.Highlighted(self.rows[index]))
+
+    # -- drawing ----------------------------------------------------------------------------
+    def _span(self, step: dict[str, Any]) -> int | None:
+        start = step.get("started_at")
+        if start is None:
+            return None
+        end = step.get("ended_at")
+        if end is None and step["status"] in ("running", "retrying"):
+            end = self.now_ms()
+        return None if end is None else end - start
+
+    def render_row(self, index: int, width: int) -> Text:
+        """`✓ classify-document  ×2 ████▌  1.2s`, fitted to the width."""
+        row = self.rows[index]
+        muted = self.style_for("row-list--muted")
+        accent = self.style_for("row-list--accent")
+        detail = self.detail or {}
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if row.kind == "event":
+            event = detail.get("event") or {}
+            text.append("⚑ ", accent)
+            text.append("event ", muted)
+            text.append(str(event.get("name", "")), accent)
+            return text
+        if row.kind == "result":
+            status = detail.get("status", "")
+            text.append(f"{ICONS.get(status, '?')} ", self.style_for(f"status--{status}"))
+            text.append("result ", muted)
+            text.append(status, self.style_for(f"status--{status}"))
+            return text
+        step = row.step or {}
+        status = step["status"]
+        style = self.style_for(f"status--{status}")
+        spans = [self._span(s) or 0 for s in detail.get("steps", ())]
+        longest = max(spans, default=0)
+        bar_width = max(0, min(24, (width - 30) // 2)) if width >= 34 else 0
+        fixed = 2 + 4 + (bar_width + 1 if bar_width else 0) + 7
+        id_width = max(6, width - fixed)
+        sid = step["id"] if len(step["id"]) <= id_width else step["id"][: id_width - 1] + "…"
+        text.append(f"{ICONS.get(status, '?')} ", style)
+        text.append(f"{sid:<{id_width}}")
+        attempts = step.get("attempts") or 0
+        text.append(
+            f" {'×' + str(attempts) if attempts > 1 else '':<3}",
+            self.style_for("status--retrying") if attempts > 1 else muted,
+        )
+        span = self._span(step)
+        if bar_width:
+            bar = duration_bar(span, longest, bar_width) if span else ""
+            text.append(f" {bar:<{bar_width}}", style)
+        label = fmt_duration(span) if span is not None else ""
+        if step.get("copied_from"):
+            label = "copied"
+        elif step.get("kind") in _KIND_MARK and not label:
+            label = _KIND_MARK[step["kind"]]
+        text.append(f" {label:>6}", muted)
+        return text
