@@ -8,6 +8,7 @@ def process_document(event: durable.Event, step: durable.Step):
     ...
 """
 
+from ._client import send
 from .errors import (
     DurableError,
     InjectedFailure,
@@ -33,4 +34,5 @@ __all__ = [
     "StepError",
     "__version__",
     "function",
+    "send",
 ]

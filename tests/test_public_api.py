@@ -23,6 +23,7 @@ def test_public_exports_are_pinned():
             "StepError",
             "__version__",
             "function",
+            "send",
         ]
     )
     for name in durable_cli.__all__:

@@ -108,6 +108,9 @@ class Invocation:
         return rec
 
     def _suspend(self, status: str, wake_at: int | None, reason: str | None = None) -> Suspend:
+        previous = self.verdict
+        if previous is not None and previous.wake_at is not None and wake_at is not None:
+            wake_at = min(wake_at, previous.wake_at)  # parallel steps: the first retry wakes it
         self.run.status = status
         self.run.wake_at = wake_at
         self.run.reason = reason

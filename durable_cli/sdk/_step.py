@@ -64,6 +64,26 @@ class _Base:
         return plan.done.unwrap()
 
 
+def _parallel_items(steps: Any) -> list[tuple[str, Callable[..., Any], tuple[Any, ...]]]:
+    items = []
+    for entry in steps:
+        if not isinstance(entry, tuple | list) or len(entry) < 2 or not callable(entry[1]):
+            raise TypeError("parallel takes a list of (step_id, fn, *args) tuples")
+        items.append((entry[0], entry[1], tuple(entry[2:])))
+    return items
+
+
+def _gathered(outcomes: list[Outcome]) -> list[Any]:
+    """Every parallel step has been journaled: a retry (suspend) wins over a failure."""
+    errors = [o.error for o in outcomes if o.error is not None]
+    for err in errors:
+        if not isinstance(err, Exception):
+            raise err
+    if errors:
+        raise errors[0]
+    return [o.value for o in outcomes]
+
+
 class Step(_Base):
     """Step tools for a `def` handler."""
 
@@ -81,13 +101,14 @@ class Step(_Base):
         plan = self._begin("run", step_id, retries=retries)
         if plan.done is not None:
             return plan.done.unwrap()
-        if plan.call is not None:
-            fn = plan.call
+        return self._driver.complete(plan, self._call(plan.call or fn, args, kwargs))
+
+    def _call(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Outcome:
         if inspect.iscoroutinefunction(fn):
-            outcome = Outcome.capture(self._driver.run_coroutine, fn(*args, **kwargs))
-        else:
-            outcome = Outcome.capture(fn, *args, **kwargs)
-        return self._driver.complete(plan, outcome)
+            return Outcome.capture(lambda: self._driver.run_coroutine(fn(*args, **kwargs)))
+        return Outcome.capture(fn, *args, **kwargs)
 
     def sleep(self, step_id: str, duration: Any) -> None:
         """Sleep `duration` (seconds or a timedelta), durably."""
@@ -110,6 +131,26 @@ class Step(_Base):
     def invoke(self, step_id: str, *, function: Any, data: dict[str, Any] | None = None) -> Any:
         """Run `function` as a child run and return its output."""
         return self._tool("invoke", step_id, function=function, data=data)
+
+    def parallel(self, steps: list[tuple[Any, ...]]) -> list[Any]:
+        """Run `(step_id, fn, *args)` steps concurrently, each journaled alone; results in order."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        items = _parallel_items(steps)
+        plans = [self._begin("run", sid) for sid, _, _ in items]
+        todo = [i for i, plan in enumerate(plans) if plan.done is None]
+        results: dict[int, Outcome] = {}
+        if todo:
+            with ThreadPoolExecutor(len(todo), thread_name_prefix="durable-parallel") as pool:
+                futures = {
+                    i: pool.submit(self._call, plans[i].call or items[i][1], items[i][2], {})
+                    for i in todo
+                }
+                for i, future in futures.items():
+                    results[i] = Outcome.capture(self._driver.complete, plans[i], future.result())
+        return _gathered(
+            [plan.done if plan.done is not None else results[i] for i, plan in enumerate(plans)]
+        )
 
 
 class AsyncStep(_Base):
@@ -165,3 +206,13 @@ class AsyncStep(_Base):
     ) -> Any:
         """Run `function` as a child run and return its output."""
         return self._tool("invoke", step_id, function=function, data=data)
+
+    async def parallel(self, steps: list[tuple[Any, ...]]) -> list[Any]:
+        """Run `(step_id, fn, *args)` steps concurrently, each journaled alone; results in order."""
+        import asyncio
+
+        items = _parallel_items(steps)
+        results = await asyncio.gather(
+            *(Outcome.acapture(self.run(sid, fn, *args)) for sid, fn, args in items)
+        )
+        return _gathered(list(results))

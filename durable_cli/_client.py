@@ -1,0 +1,32 @@
+"""`durable_cli.send`: queue an event from application code, as `durable send` does."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+__all__ = ["default_state_dir", "send"]
+
+
+def default_state_dir() -> str:
+    """`$DURABLE_STATE_DIR`, else `.durable` in the current folder."""
+    return os.environ.get("DURABLE_STATE_DIR") or ".durable"
+
+
+def send(
+    name: str,
+    data: dict[str, Any] | None = None,
+    *,
+    state_dir: str | None = None,
+    id: str | None = None,
+) -> str:
+    """Queue an event for the runner on `state_dir` (none needs to be up); return its id."""
+    # imported here so `import durable_cli` stays light (no diskcache, no sqlite)
+    from .engine import actions
+    from .store import open_store
+
+    store = open_store(state_dir or default_state_dir())
+    try:
+        return actions.queue_event(store, name, data, event_id=id)
+    finally:
+        store.close()
