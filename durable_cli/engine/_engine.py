@@ -115,9 +115,8 @@ class Engine(Controls, StepServices):
     # -- thread-safe pokes ------------------------------------------------------------------
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        if _on_loop(loop):
+        if loop is None or loop.is_closed() or _on_loop(loop):
+            # on the loop, or not serving (between serve() calls): no other thread is in here
             fn(*args)
         else:
             loop.call_soon_threadsafe(fn, *args)

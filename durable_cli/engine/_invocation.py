@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Invocation", "Verdict"]
 
+_SETTLED = ("completed", "failed")
+
 
 @dataclass(slots=True)
 class Verdict:
@@ -73,7 +75,7 @@ class Invocation:
         self.run = run
         self.journal = {s.id: s for s in journal}
         self._order = sorted(journal, key=lambda s: s.seq)
-        self._visited: set[str] = set()
+        self._pos = 0  # how far through the journal's order the handler has come
         self._next_seq = (self._order[-1].seq + 1) if self._order else 0
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -117,20 +119,29 @@ class Invocation:
         self.verdict = Verdict(status, wake_at)
         return Suspend(status)
 
-    def _check_order(self, sid: str, kind: str) -> None:
-        """Hold the run when the code asks for steps in an order its journal contradicts."""
+    def _check_order(self, sid: str, rec: StepRecord | None) -> None:
+        """Hold the run when the code asks for steps in an order its journal contradicts.
+
+        The steps a handler asks for must follow the journal's order: a journaled step asked
+        out of turn, or a new step asked while journaled ones are still ahead, means the code
+        changed under the run, and a journaled result could reach the wrong step.
+        """
         if self.run.meta.get("ignore_code_change"):
             return
-        for rec in self._order:
-            if rec.id in self._visited or rec.status == "paused":
-                continue
-            if rec.status in ("completed", "failed") and rec.id != sid:
-                reason = (
-                    f"code changed: step {sid!r} would run at position {len(self._visited) + 1}"
-                    f" where the journal has {rec.id!r}"
-                )
-                self._hold_code_changed(reason, first=rec.id, new=sid)
-            break
+        order, pos = self._order, self._pos
+        # unfinished steps the code no longer asks for (renamed while retrying): pass over them
+        while pos < len(order) and order[pos].id != sid and order[pos].status not in _SETTLED:
+            pos += 1
+        if pos >= len(order) or order[pos].id == sid:
+            self._pos = pos + 1
+            return
+        expected = order[pos]
+        asks = "asks for" if rec is not None else "would run new step"
+        reason = (
+            f"code changed: at step {pos + 1} the code {asks} {sid!r}"
+            f" where the journal has {expected.id!r}"
+        )
+        self._hold_code_changed(reason, first=expected.id, new=sid)
 
     def _hold_code_changed(self, reason: str, *, first: str, new: str) -> None:
         self.run.meta["code_change"] = {"journal_step": first, "code_step": new}
@@ -163,8 +174,8 @@ class Invocation:
                 first=sid,
                 new=sid,
             )
+        self._check_order(sid, rec)
         if rec is not None:
-            self._visited.add(sid)
             if rec.status == "completed":
                 return Plan(sid, done=Outcome(self._replayed_value(rec)))
             if rec.status == "failed":
@@ -174,8 +185,6 @@ class Invocation:
                         error=StepError.from_dict(sid, rec.error or {}, len(rec.attempts))
                     ),
                 )
-        else:
-            self._check_order(sid, kind)
         handler = getattr(self, f"_begin_{kind}")
         return handler(sid, rec, **opts)
 
