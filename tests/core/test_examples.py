@@ -44,7 +44,7 @@ def test_payment_saga_compensates(harness, fail_at, ops, status):
 
 
 def test_approval_flow_waits_for_the_matching_decision(store):
-    fn, module = _load("approval_flow.py")
+    fn, _module = _load("approval_flow.py")
     clock = VirtualClock()
     engine = Engine(store, Registry([fn]), clock=clock)
     engine.send("expense/submitted", _sample("expense-submitted.json"))
