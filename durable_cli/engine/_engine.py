@@ -214,6 +214,8 @@ class Engine(Controls, StepServices):
         resumed: list[str] = []
         if self.store.queued_count():
             created = self.store.claim_events(lambda ev: self._plan_runs(ev, resumed))
+            # claims come in batches: come back for the rest after dispatching these
+            self._intake_due = bool(self.store.queued_count())
             for run in created:
                 self.emit_run(run, "queued")
                 self._enqueue(run.id, run.meta.get("priority", 0))

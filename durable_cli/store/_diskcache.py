@@ -20,6 +20,7 @@ import fcntl
 import os
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -28,6 +29,7 @@ import diskcache
 
 from ..errors import SchemaVersionError, StateError, StateLockedError
 from ._codec import JSONDisk, loads
+from ._group import GroupCommit
 from ._records import TERMINAL_RUN_STATUSES, RunRecord, StepRecord
 
 __all__ = ["SCHEMA_VERSION", "DiskcacheStore", "open_store"]
@@ -137,6 +139,7 @@ class DiskcacheStore:
                     self._cache.set("meta/schema", {"version": SCHEMA_VERSION})
         self._lock_fd: int | None = None
         self._wake_fd: int | None = None
+        self._group = GroupCommit(lambda: self._cache._con)
 
     # -- plumbing ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -147,6 +150,12 @@ class DiskcacheStore:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._lock_fd = self._wake_fd = None
+
+    def _write(self, op: Callable[[Any], Any]) -> Any:
+        """Run one write, group-committed with other threads' unless a transaction is open."""
+        if self._cache._txn_id == threading.get_ident():
+            return op(self._cache._sql)  # inside batch(): part of that transaction
+        return self._group.run(op)
 
     def batch(self) -> contextlib.AbstractContextManager[Any]:
         """A transaction: everything written inside commits together (nesting is fine)."""
@@ -263,6 +272,26 @@ class DiskcacheStore:
     def save_run(self, run: RunRecord, *, guard: bool = True) -> bool:
         """Write a run; with `guard`, a finished run on disk is never overwritten (False)."""
         cache = self._cache
+        if guard:
+            size, mode, filename, value = cache.disk.store(run.to_dict(), False, key=run.id)
+            if filename is None:
+                # the hot path: one guarded UPDATE, its own transaction; the status lives in the
+                # tag column, so SQLite checks "not finished" without decoding the record
+                args = (value, run.status, size, mode, time.time(), f"run/{run.id}")
+                updated = self._write(
+                    lambda sql: (
+                        sql(
+                            "UPDATE Cache SET value = ?, tag = ?, size = ?, mode = ?,"
+                            " store_time = ? WHERE key = ? AND raw = 1 AND filename IS NULL"
+                            " AND tag NOT IN ('completed', 'failed', 'cancelled')",
+                            args,
+                        ).rowcount
+                    )
+                )
+                if updated == 1:
+                    return True
+            else:
+                cache.disk.remove(filename)
         with cache.transact(retry=True):
             if guard:
                 current = cache.get(f"run/{run.id}")
@@ -311,6 +340,7 @@ class DiskcacheStore:
     # -- steps ------------------------------------------------------------------------------
     def _put_step(self, step: StepRecord) -> None:
         self._cache.set(f"st/{step.run_id}/{step.seq:06d}", step.to_store())
+        step.stored = True
 
     def _put_step_alone(self, step: StepRecord) -> None:
         """The hot path: one autocommitted statement per step instead of diskcache's four.
@@ -321,16 +351,22 @@ class DiskcacheStore:
         """
         key = f"st/{step.run_id}/{step.seq:06d}"
         cache = self._cache
-        sql = cache._sql
         size, mode, filename, value = cache.disk.store(step.to_store(), False, key=key)
-        old = sql("SELECT filename FROM Cache WHERE key = ? AND raw = 1", (key,)).fetchone()
+        old = None
+        if step.stored:  # a row exists: it may point at a value file to remove after
+            old = cache._sql(
+                "SELECT filename FROM Cache WHERE key = ? AND raw = 1", (key,)
+            ).fetchone()
         now = time.time()
+        args = (key, now, now, size, mode, filename, value)
         try:
-            sql(
-                "INSERT OR REPLACE INTO Cache(key, raw, store_time, expire_time, access_time,"
-                " access_count, tag, size, mode, filename, value)"
-                " VALUES (?, 1, ?, NULL, ?, 0, NULL, ?, ?, ?, ?)",
-                (key, now, now, size, mode, filename, value),
+            self._write(
+                lambda sql: sql(
+                    "INSERT OR REPLACE INTO Cache(key, raw, store_time, expire_time, access_time,"
+                    " access_count, tag, size, mode, filename, value)"
+                    " VALUES (?, 1, ?, NULL, ?, 0, NULL, ?, ?, ?, ?)",
+                    args,
+                )
             )
         except BaseException:
             if filename:
@@ -338,6 +374,7 @@ class DiskcacheStore:
             raise
         if old and old[0]:
             cache.disk.remove(old[0])
+        step.stored = True
 
     def load_steps(self, run_id: str) -> list[StepRecord]:
         """A run's journal in execution order (one read)."""

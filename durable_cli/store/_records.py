@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -66,6 +66,7 @@ class StepRecord:
     ended_at: int | None = None
     copied_from: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    stored: bool = field(default=False, compare=False, repr=False)  # in the journal already?
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (what `durable show --json` lists per step)."""
@@ -106,6 +107,7 @@ class StepRecord:
             ended_at=raw.get("ended_at"),
             copied_from=raw.get("copied_from"),
             meta=raw.get("meta") or {},
+            stored=True,
         )
 
 
@@ -138,7 +140,8 @@ class RunRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (what `durable runs --json` lists)."""
-        return asdict(self)
+        # shallow on purpose: dataclasses.asdict deep-copies, which costs more than the commit
+        return {name: getattr(self, name) for name in _RUN_FIELD_ORDER}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RunRecord:
@@ -147,4 +150,5 @@ class RunRecord:
         return cls(**known)
 
 
-_RUN_FIELDS = frozenset(RunRecord.__dataclass_fields__)
+_RUN_FIELD_ORDER = tuple(RunRecord.__dataclass_fields__)
+_RUN_FIELDS = frozenset(_RUN_FIELD_ORDER)
