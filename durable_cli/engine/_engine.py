@@ -13,12 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..sdk import Function
-from ..store import RunRecord, Store, new_id
-from . import _actions as actions
+from ..store import RunRecord, Store
 from ._clock import Clock, WallClock
 from ._control import Controls
 from ._cron import CronScheduler
-from ._flow import FlowControl, lookup
+from ._flow import FlowControl
+from ._intake import Intake
 from ._invocation import Invocation, Verdict
 from ._listener import Change, Listener
 from ._registry import FAILED_EVENT, Registry
@@ -33,7 +33,7 @@ _POLL_S = 1.0  # fallback look at the queue, for senders that could not poke the
 _TIMER = "timer:"  # timers that are not a run's own wake-up: debounce, cron, finish timeouts
 
 
-class Engine(Controls, StepServices):
+class Engine(Controls, Intake, StepServices):
     """Runs functions for events, step by step, journaling every step before moving on."""
 
     def __init__(
@@ -152,94 +152,6 @@ class Engine(Controls, StepServices):
         """Run `coro` on the engine loop from a worker thread and wait for its result."""
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
-
-    # -- runs and events --------------------------------------------------------------------
-    def make_event(self, name: str, data: Any = None, **kwargs: Any) -> dict[str, Any]:
-        """A validated event stamped with the engine's clock."""
-        return actions.make_event(name, data, ts=self.clock.now_ms(), **kwargs)
-
-    def new_run(self, fn: Function, event: dict[str, Any], **fields: Any) -> RunRecord:
-        """A queued run of `fn` for `event` (not yet stored)."""
-        now = self.clock.now_ms()
-        run = RunRecord(
-            id=new_id(now),
-            function=fn.id,
-            event=event,
-            status="queued",
-            created_at=now,
-            step_mode=bool(self.store.flags(f"stepmode/{fn.id}")),
-            **fields,
-        )
-        priority = self.flow.priority(fn, event)
-        if priority:
-            run.meta["priority"] = priority
-        return run
-
-    def _plan_runs(self, event: dict[str, Any], resumed: list[str]) -> list[RunRecord]:
-        """Inside the dequeue transaction: the runs an event starts, waits it ends, runs it
-        cancels."""
-        runs = [
-            self.new_run(fn, event)
-            for fn in self.registry.for_event(event["name"])
-            if self.flow.admit(fn, event)
-        ]
-        resumed.extend(self._match_waits(event))
-        for fn in self.registry.cancelled_by(event["name"]):
-            self._cancel_matching(fn, event)
-        return runs
-
-    def _cancel_matching(self, fn: Function, event: dict[str, Any]) -> None:
-        for entry in fn.options.cancel_on:
-            if entry["event"] != event["name"]:
-                continue
-            path = entry["match"]
-            for run in self.store.list_runs(function=fn.id, status=(*_RESUMABLE, "paused")):
-                if path and lookup(run.event, path) != lookup(event, path):
-                    continue
-                if run.created_at > event["ts"]:
-                    continue  # a run started after the cancelling event is not cancelled
-                self._cancel_now(run, f"cancelled by event {event['name']} ({event['id']})")
-
-    def _cancel_now(self, run: RunRecord, reason: str) -> None:
-        run.status, run.reason = "cancelled", reason
-        run.ended_at, run.wake_at = self.clock.now_ms(), None
-        self.store.save_run(run)
-        inv = self._active.get(run.id)
-        if inv is not None:
-            inv.cancelled = True
-        self._timer_at.pop(run.id, None)
-        self.emit_run(run, "cancelled", error=reason)
-
-    def _intake(self) -> None:
-        resumed: list[str] = []
-        if self.store.queued_count():
-            created = self.store.claim_events(lambda ev: self._plan_runs(ev, resumed))
-            # claims come in batches: come back for the rest after dispatching these
-            self._intake_due = bool(self.store.queued_count())
-            for run in created:
-                self.emit_run(run, "queued")
-                self._enqueue(run.id, run.meta.get("priority", 0))
-        for run_id in resumed:
-            self._enqueue(run_id)
-        # runs queued by other processes: `durable replay`, or a child of a resumed parent
-        for run in self.store.list_runs(status="queued"):
-            if run.id not in self._active and run.id not in self._queued:
-                self._enqueue(run.id, run.meta.get("priority", 0))
-
-    def _refresh(self) -> None:
-        """After a poke from another process: injected failures and cancellations."""
-        with self._failure_lock:
-            self._failures = self.store.failures()
-        for run_id, inv in list(self._active.items()):
-            run = self.store.get_run(run_id)
-            if inv is not None and run is not None and run.status == "cancelled":
-                inv.cancelled = True
-
-    def _on_ping(self) -> None:
-        self.store.drain_wake()
-        self._intake_due = True
-        self._refresh_due = True
-        self._poke()
 
     # -- timers -----------------------------------------------------------------------------
     def _set_timer(self, timer_id: str, at: int) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -26,6 +25,7 @@ from ..store import Attempt, RunRecord, StepRecord, dumps, loads
 from ._backoff import retry_delay_s
 from ._describe import describe_error
 from ._listener import Change
+from ._tools import ToolSteps
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -43,29 +43,7 @@ class Verdict:
     wake_at: int | None = None
 
 
-def _seconds(value: Any) -> float:
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    raise TypeError(f"expected seconds or a timedelta, got {type(value).__name__}")
-
-
-def _epoch_ms(when: datetime) -> int:
-    if not isinstance(when, datetime):
-        raise TypeError(f"sleep_until needs a datetime, got {type(when).__name__}")
-    return int(when.timestamp() * 1000)  # a naive datetime is local time, as in datetime.now()
-
-
-def _lookup(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
-class Invocation:
+class Invocation(ToolSteps):
     """Implements the sdk's `StepDriver` for one resume of one run."""
 
     def __init__(self, engine: Engine, fn: Function, run: RunRecord, journal: list[StepRecord]):
@@ -231,28 +209,25 @@ class Invocation:
             rec.status = "retrying"
             signal = self._suspend("retrying", wake)
             self._commit(rec, inject_key, with_run=True)
-            self._emit(
-                "step",
-                step_id=rec.id,
-                status="retrying",
-                attempt=made,
-                duration_ms=now - attempt.started_at,
-                error=_short(err),
-                detail={"wake_at": wake},
-            )
+            self._emit_attempt(rec, err, wake_at=wake)
             self._emit("run", status="retrying", detail={"wake_at": wake})
             raise signal
         rec.status, rec.ended_at = "failed", now
         self._commit(rec, inject_key)
+        self._emit_attempt(rec, err)
+        raise StepError.from_dict(rec.id, rec.error, made) from err
+
+    def _emit_attempt(self, rec: StepRecord, err: BaseException, **detail: Any) -> None:
+        attempt = rec.attempts[-1]
         self._emit(
             "step",
             step_id=rec.id,
-            status="failed",
-            attempt=made,
-            duration_ms=now - attempt.started_at,
+            status=rec.status,
+            attempt=len(rec.attempts),
+            duration_ms=(attempt.ended_at or attempt.started_at) - attempt.started_at,
             error=_short(err),
+            detail=detail,
         )
-        raise StepError.from_dict(rec.id, rec.error, made) from err
 
     def _commit(self, rec: StepRecord, inject_key: str | None, with_run: bool = False) -> None:
         run = self.run if (with_run or self.run.step_mode) else None
@@ -294,108 +269,6 @@ class Invocation:
         plan = Plan(sid, token=(rec, retries, key))
         failure = Outcome(error=InjectedFailure(message or f"injected failure of {sid!r}"))
         return Plan(sid, done=Outcome.capture(self.complete, plan, failure))
-
-    def _finish_tool(self, rec: StepRecord, output: Any) -> Plan:
-        now = self._now()
-        rec.status, rec.output, rec.ended_at = "completed", output, now
-        if not rec.attempts:
-            rec.attempts.append(Attempt(started_at=rec.started_at or now))
-        rec.attempts[-1].ended_at = now
-        self.engine.store.save_step(rec)
-        self._emit(
-            "step",
-            step_id=rec.id,
-            status="completed",
-            attempt=1,
-            duration_ms=now - (rec.started_at or now),
-        )
-        return Plan(rec.id, done=Outcome(self._replayed_value(rec)))
-
-    def _begin_sleep(
-        self, sid: str, rec: StepRecord | None, duration: Any = None, until: Any = None
-    ) -> Plan:
-        now = self._now()
-        if rec is None:
-            due = _epoch_ms(until) if until is not None else now + int(_seconds(duration) * 1000)
-            rec = self._new_record(sid, "sleep", until=due)
-            rec.attempts.append(Attempt(started_at=now))
-        due = rec.meta["until"]
-        if now >= due:
-            return self._finish_tool(rec, None)
-        rec.status = "running"
-        signal = self._suspend("sleeping", due)
-        self.engine.store.save_step(rec, run=self.run)
-        self._emit("step", step_id=sid, status="running", detail={"until": due})
-        self._emit("run", status="sleeping", detail={"wake_at": due})
-        raise signal
-
-    def _begin_wait(
-        self,
-        sid: str,
-        rec: StepRecord | None,
-        event: str = "",
-        timeout: Any = None,
-        match: str | None = None,
-    ) -> Plan:
-        now = self._now()
-        if rec is None:
-            if not isinstance(event, str) or not event:
-                raise TypeError("wait_for_event needs event=<event name>")
-            expires = now + int(_seconds(timeout) * 1000)
-            expected = _lookup(self.run.event, match) if match else None
-            rec = self._new_record(
-                sid, "wait", event=event, match=match, expected=expected, since=now, expires=expires
-            )
-            rec.attempts.append(Attempt(started_at=now))
-        if now >= rec.meta["expires"]:
-            self.engine.store.set_flag(f"wait/{rec.meta['event']}/{self.run.id}", None)
-            return self._finish_tool(rec, None)
-        rec.status = "running"
-        signal = self._suspend("waiting", rec.meta["expires"])
-        self.engine.register_wait(self.run, rec)
-        self._emit("step", step_id=sid, status="running", detail={"event": rec.meta["event"]})
-        self._emit("run", status="waiting", detail={"event": rec.meta["event"]})
-        raise signal
-
-    def _begin_send(
-        self, sid: str, rec: StepRecord | None, name: str = "", data: Any = None
-    ) -> Plan:
-        if rec is None:
-            rec = self._new_record(sid, "send")
-            rec.attempts.append(Attempt(started_at=self._now()))
-        ids = self.engine.send_from_step(name, data, rec)
-        self._emit("step", step_id=sid, status="completed", attempt=1, duration_ms=0)
-        return Plan(sid, done=Outcome(ids))
-
-    def _begin_invoke(
-        self, sid: str, rec: StepRecord | None, function: Any = None, data: Any = None
-    ) -> Plan:
-        if rec is not None and rec.meta.get("child"):
-            child = self.engine.store.get_run(rec.meta["child"])
-            if child is not None and child.finished:
-                return self._settle_child(rec, child)
-        else:
-            rec = self._new_record(sid, "invoke")
-            rec.attempts.append(Attempt(started_at=self._now()))
-            self.engine.start_child(self.run, rec, function, data)
-        rec.status = "running"
-        signal = self._suspend("waiting", None, f"waiting for child run {rec.meta['child']}")
-        self.engine.store.save_step(rec, run=self.run)
-        self._emit("step", step_id=sid, status="running", detail={"child": rec.meta["child"]})
-        self._emit("run", status="waiting", detail={"child": rec.meta["child"]})
-        raise signal
-
-    def _settle_child(self, rec: StepRecord, child: RunRecord) -> Plan:
-        if child.status == "completed":
-            return self._finish_tool(rec, child.output)
-        now = self._now()
-        error = child.error or {"type": "Cancelled", "message": f"child run {child.status}"}
-        rec.status, rec.error, rec.ended_at = "failed", error, now
-        rec.attempts[-1].ended_at = now
-        rec.attempts[-1].error = error
-        self.engine.store.save_step(rec)
-        self._emit("step", step_id=rec.id, status="failed", attempt=1, error=error.get("message"))
-        return Plan(rec.id, done=Outcome(error=StepError.from_dict(rec.id, error, 1)))
 
     # -- the handler ------------------------------------------------------------------------
     def _event(self) -> Event:
