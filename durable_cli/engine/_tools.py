@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import StepError
 from ..sdk import Outcome, Plan
 from ..store import Attempt, RunRecord, StepRecord
+from ._flow import lookup
 
 if TYPE_CHECKING:
     from ._invocation import Invocation
@@ -27,14 +28,6 @@ def _epoch_ms(when: datetime) -> int:
     if not isinstance(when, datetime):
         raise TypeError(f"sleep_until needs a datetime, got {type(when).__name__}")
     return int(when.timestamp() * 1000)  # a naive datetime is local time, as in datetime.now()
-
-
-def _lookup(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
 
 
 class ToolSteps:
@@ -87,7 +80,7 @@ class ToolSteps:
             if not isinstance(event, str) or not event:
                 raise TypeError("wait_for_event needs event=<event name>")
             expires = now + int(_seconds(timeout) * 1000)
-            expected = _lookup(self.run.event, match) if match else None
+            expected = lookup(self.run.event, match) if match else None
             rec = self._new_record(
                 sid, "wait", event=event, match=match, expected=expected, since=now, expires=expires
             )
