@@ -206,7 +206,9 @@ def replay_run(store: Store, run_id: str, from_step: str | None = None) -> RunRe
                 )
             )
         new.meta["replay_from"] = from_step
-    store.create_runs([new], copied)
+    with store.batch():
+        store.create_runs([new], copied)
+        store.set_flag(f"runq/{new.id}", True)  # the runner's cue to pick it up
     store.notify()
     return new
 

@@ -67,6 +67,7 @@ class Engine(Controls, Intake, StepServices):
         self._ready: list[tuple[int, int, str]] = []  # (-priority, arrival, run id)
         self._arrival = itertools.count()
         self._queued: set[str] = set()
+        self._fresh: dict[str, RunRecord] = {}  # runs this engine just created: no read needed
         self._timers: list[tuple[int, str]] = []
         self._timer_at: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -217,12 +218,15 @@ class Engine(Controls, Intake, StepServices):
                     self._enqueue(run.id)
             self._arm_finish_timeout(run)
         self.flow.recover_timers()
+        for key in self.store.flags("runq/"):  # queued runs were all picked up above
+            self.store.set_flag(key, None)
 
-    def _arm_finish_timeout(self, run: RunRecord) -> None:
+    def _arm_finish_timeout(self, run: RunRecord, started_at: int | None = None) -> None:
         fn = self.registry.get(run.function)
         finish = fn.options.timeouts.get("finish") if fn else None
-        if finish is not None and run.started_at is not None:
-            self._set_timer(f"{_TIMER}finish/{run.id}", run.started_at + int(finish * 1000))
+        started_at = started_at or run.started_at
+        if finish is not None and started_at is not None:
+            self._set_timer(f"{_TIMER}finish/{run.id}", started_at + int(finish * 1000))
 
     def _dispatch(self) -> None:
         while self._ready and len(self._active) < self.concurrency:
@@ -256,7 +260,8 @@ class Engine(Controls, Intake, StepServices):
             self._poke()
 
     async def _drive_once(self, run_id: str) -> None:
-        run = self.store.get_run(run_id)
+        fresh = self._fresh.pop(run_id, None)
+        run = fresh or self.store.get_run(run_id)
         if run is None or run.finished or self._stopping:
             return
         if run.status == "paused" and run.grants <= 0 and not run.meta.get("resume"):
@@ -274,31 +279,41 @@ class Engine(Controls, Intake, StepServices):
             return
         if not self.flow.acquire(fn, run):
             return
+        self._timer_at.pop(run.id, None)
+        if run.started_at is None:
+            self._arm_finish_timeout(run, self.clock.now_ms())
         try:
-            await self._invoke(fn, run)
+            if fn.is_async:
+                inv = self._start(fn, run, fresh is not None)
+                verdict = None if inv is None else await inv.call_async()
+            else:
+                assert self._loop is not None
+                # the start's writes and the handler both run in the worker, so the loop
+                # thread stays free to schedule (the start commit joins the group commits)
+                verdict = await self._loop.run_in_executor(
+                    self._pool, self._call_sync, fn, run, fresh is not None
+                )
         finally:
             self.flow.release(fn, run)
+        if verdict is not None:
+            self._after(fn, run, verdict)
 
-    async def _invoke(self, fn: Function, run: RunRecord) -> None:
-        now = self.clock.now_ms()
+    def _start(self, fn: Function, run: RunRecord, fresh: bool) -> Invocation | None:
+        """Mark the run running and load its journal (a fresh run has none yet)."""
+        first = run.started_at is None
         run.meta.pop("resume", None)
         run.status, run.wake_at, run.reason = "running", None, None
-        first = run.started_at is None
-        run.started_at = run.started_at or now
+        run.started_at = run.started_at or self.clock.now_ms()
         if not self.store.save_run(run):
-            return
-        self._timer_at.pop(run.id, None)
-        if first:
-            self._arm_finish_timeout(run)
+            return None  # cancelled meanwhile
         self.emit_run(run, "running", detail={"resumed": not first})
-        inv = Invocation(self, fn, run, self.store.load_steps(run.id))
+        inv = Invocation(self, fn, run, [] if fresh else self.store.load_steps(run.id))
         self._active[run.id] = inv
-        if fn.is_async:
-            verdict = await inv.call_async()
-        else:
-            assert self._loop is not None
-            verdict = await self._loop.run_in_executor(self._pool, inv.call_sync)
-        self._after(fn, run, verdict)
+        return inv
+
+    def _call_sync(self, fn: Function, run: RunRecord, fresh: bool) -> Verdict | None:
+        inv = self._start(fn, run, fresh)
+        return None if inv is None else inv.call_sync()
 
     def _after(self, fn: Function, run: RunRecord, verdict: Verdict) -> None:
         if verdict.wake_at is not None:
@@ -357,6 +372,8 @@ class Engine(Controls, Intake, StepServices):
             while not (stop is not None and stop.is_set()):
                 self._wake.clear()
                 if self._intake_due or time.monotonic() - last_look > _POLL_S:
+                    if time.monotonic() - last_look > _POLL_S:
+                        self._refresh_due = True  # as if poked: a sender may have had no FIFO
                     self._intake_due = False
                     last_look = time.monotonic()
                     self._intake()

@@ -25,16 +25,24 @@ class Intake:
         """A validated event stamped with the engine's clock."""
         return actions.make_event(name, data, ts=self.clock.now_ms(), **kwargs)
 
-    def new_run(self: Engine, fn: Function, event: dict[str, Any], **fields: Any) -> RunRecord:
+    def new_run(
+        self: Engine,
+        fn: Function,
+        event: dict[str, Any],
+        step_modes: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> RunRecord:
         """A queued run of `fn` for `event` (not yet stored)."""
         now = self.clock.now_ms()
+        key = f"stepmode/{fn.id}"
+        modes = self.store.flags(key) if step_modes is None else step_modes
         run = RunRecord(
             id=new_id(now),
             function=fn.id,
             event=event,
             status="queued",
             created_at=now,
-            step_mode=bool(self.store.flags(f"stepmode/{fn.id}")),
+            step_mode=bool(modes.get(key)),
             **fields,
         )
         priority = self.flow.priority(fn, event)
@@ -42,11 +50,13 @@ class Intake:
             run.meta["priority"] = priority
         return run
 
-    def _plan_runs(self: Engine, event: dict[str, Any], resumed: list[str]) -> list[RunRecord]:
+    def _plan_runs(
+        self: Engine, event: dict[str, Any], resumed: list[str], modes: dict[str, Any]
+    ) -> list[RunRecord]:
         """Inside the dequeue transaction: the runs an event starts, waits it ends, runs it
         cancels."""
         runs = [
-            self.new_run(fn, event)
+            self.new_run(fn, event, modes)
             for fn in self.registry.for_event(event["name"])
             if self.flow.admit(fn, event)
         ]
@@ -80,21 +90,25 @@ class Intake:
     def _intake(self: Engine) -> None:
         resumed: list[str] = []
         if self.store.queued_count():
-            created = self.store.claim_events(lambda ev: self._plan_runs(ev, resumed))
+            modes = self.store.flags("stepmode/")  # once per batch, not once per run
+            created = self.store.claim_events(lambda ev: self._plan_runs(ev, resumed, modes))
             # claims come in batches: come back for the rest after dispatching these
             self._intake_due = bool(self.store.queued_count())
             for run in created:
                 self.emit_run(run, "queued")
+                self._fresh[run.id] = run
                 self._enqueue(run.id, run.meta.get("priority", 0))
         for run_id in resumed:
             self._enqueue(run_id)
-        # runs queued by other processes: `durable replay`, or a child of a resumed parent
-        for run in self.store.list_runs(status="queued"):
-            if run.id not in self._active and run.id not in self._queued:
-                self._enqueue(run.id, run.meta.get("priority", 0))
 
     def _refresh(self: Engine) -> None:
-        """After a poke from another process: injected failures and cancellations."""
+        """After a poke from another process: queued runs, injected failures, cancellations."""
+        # runs queued by other processes (`durable replay`) leave a note to pick them up
+        for key in self.store.flags("runq/"):
+            run = self.store.get_run(key.removeprefix("runq/"))
+            self.store.set_flag(key, None)
+            if run is not None and run.status == "queued":
+                self._enqueue(run.id, run.meta.get("priority", 0))
         with self._failure_lock:
             self._failures = self.store.failures()
         for run_id, inv in list(self._active.items()):
