@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ._dev import run_dev
 from ._options import STATE_DEFAULT, Paths, StateDir
 
 __all__ = ["COMMANDS", "dev"]
@@ -42,6 +41,8 @@ def dev(
 
     Example: durable dev examples/document_pipeline.py --headless
     """
+    from ._dev import run_dev  # asyncio and the engine only for the command that needs them
+
     code = run_dev(
         paths,
         state_dir=state_dir,

@@ -12,7 +12,6 @@ import typer
 from ..engine import load_paths, run_detail, run_summary
 from ..errors import InputError
 from ..store import RUN_STATUSES, open_store
-from . import _render
 from ._config import workflow_paths
 from ._options import STATE_DEFAULT, Json, Paths, StateDir
 
@@ -30,6 +29,7 @@ def functions(
 
     Example: durable functions examples/ --json
     """
+    del state_dir  # taken like every command's, so scripts can pass it everywhere
     registry = load_paths(workflow_paths(paths))
     rows = [
         {
@@ -43,6 +43,8 @@ def functions(
     if as_json:
         _print_json(rows)
     else:
+        from . import _render  # rich only for human output
+
         _render.functions_table(rows)
 
 
@@ -76,6 +78,8 @@ def runs(
     if as_json:
         _print_json(found)
     else:
+        from . import _render  # rich only for human output
+
         _render.runs_table(found)
 
 
@@ -93,6 +97,8 @@ def show(
     if as_json:
         _print_json(detail)
     else:
+        from . import _render  # rich only for human output
+
         _render.run_view(detail)
 
 

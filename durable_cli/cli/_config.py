@@ -22,9 +22,9 @@ def default_state_dir() -> str:
     return os.environ.get(STATE_ENV) or DEFAULT_STATE_DIR
 
 
-def configured_paths(folder: str = ".") -> list[str] | None:
-    """`[tool.durable] paths` from pyproject.toml in `folder`, or None when it sets none."""
-    pyproject = os.path.join(folder, "pyproject.toml")
+def configured_paths() -> list[str] | None:
+    """`[tool.durable] paths` from pyproject.toml in the current folder, or None if it sets none."""
+    pyproject = "pyproject.toml"
     try:
         with open(pyproject, "rb") as fh:
             import tomllib  # only when there is a file to read: it costs an import
@@ -43,7 +43,7 @@ def configured_paths(folder: str = ".") -> list[str] | None:
         raise InputError(
             f"{pyproject}: [tool.durable] paths must be a list of file or folder names"
         )
-    return [os.path.join(folder, p) if folder != "." else p for p in paths]
+    return paths
 
 
 def workflow_paths(paths: list[str] | None) -> list[str]:

@@ -26,8 +26,11 @@ def describe_error(exc: BaseException) -> dict[str, Any]:
         if kind.__module__ in ("builtins", "__main__")
         else (f"{kind.__module__}.{kind.__qualname__}")
     )
-    # user-facing names drop the `durable_cli.errors.` prefix: users import them from durable_cli
+    # user-facing names: durable's errors as users import them (`durable_cli`), and workflow
+    # modules by their file's name rather than the loader's generated package name
     name = name.removeprefix("durable_cli.errors.")
+    if name.startswith("durable_w"):
+        name = name.split(".", 1)[1] if "." in name else name
     return {
         "type": name,
         "message": str(exc),

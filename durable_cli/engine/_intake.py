@@ -91,7 +91,10 @@ class Intake:
         resumed: list[str] = []
         if self.store.queued_count():
             modes = self.store.flags("stepmode/")  # once per batch, not once per run
-            created = self.store.claim_events(lambda ev: self._plan_runs(ev, resumed, modes))
+            # small batches: the claim runs on the loop thread the TUI shares
+            created = self.store.claim_events(
+                lambda ev: self._plan_runs(ev, resumed, modes), limit=64
+            )
             # claims come in batches: come back for the rest after dispatching these
             self._intake_due = bool(self.store.queued_count())
             for run in created:

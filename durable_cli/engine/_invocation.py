@@ -243,6 +243,7 @@ class Invocation(ToolSteps):
             return rec
         if rec is None:
             rec = self._new_record(sid, kind)
+            rec.started_at = None  # it starts when it runs, not while it waits for `n`
         rec.status = "paused"
         signal = self._suspend("paused", None, f"step mode: paused before {sid!r}")
         self.engine.store.save_step(rec, run=self.run)

@@ -10,6 +10,10 @@ Keys are strings laid out so that SQLite's key index answers every query as a ra
     st/<run id>/<seq>              one step of a run's journal, in execution order
     fail/<scope>/<step id>         an injected failure (scope: run:<id> or fn:<id>)
     flag/...                       small settings (step mode for a function, waits, …)
+
+Opening (checks, atomic creation) is in `_open`, row access in `_rows`, error handling in
+`_guard`: every public method retries while another process holds the database and turns
+storage errors (disk full, damage, permissions) into a `StateError` naming the state dir.
 """
 
 from __future__ import annotations
@@ -18,130 +22,48 @@ import contextlib
 import errno
 import fcntl
 import os
-import sqlite3
-import stat
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import diskcache
-
-from ..errors import SchemaVersionError, StateError, StateLockedError
-from ._codec import JSONDisk, loads
-from ._group import GroupCommit
+from ..errors import StateLockedError
+from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
+from ._open import DB, LOCK, SCHEMA_VERSION, WAKE, open_journal
 from ._records import TERMINAL_RUN_STATUSES, RunRecord, StepRecord
+from ._rows import Rows
 
-__all__ = ["SCHEMA_VERSION", "DiskcacheStore", "open_store"]
-
-SCHEMA_VERSION = 1
-_DB = "cache.db"
-_LOCK = "runner.lock"
-_WAKE = "wake"
-_SETTINGS = {
-    "eviction_policy": "none",
-    "cull_limit": 0,
-    # runs carry their status as the diskcache tag, unindexed: an index would cost every step's
-    # commit another B-tree write, and status queries scan the run range newest-first anyway
-    "tag_index": False,
-    "statistics": False,
-    "disk_min_file_size": 2**16,
-    "sqlite_synchronous": 1,
-}
+__all__ = ["DB", "SCHEMA_VERSION", "DiskcacheStore", "open_store"]
 
 
-def _after(prefix: str) -> str:
-    """The smallest string greater than every string starting with `prefix`."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+def open_store(path: str, *, create: bool = True, durability: str = "normal") -> DiskcacheStore:
+    """Open (creating if asked) the state dir at `path`.
 
-
-def _peek_version(db: str) -> int | None:
-    """Read the schema version without writing anything (not even diskcache's settings)."""
-    # with no WAL beside it, `immutable` reads the file without creating -wal/-shm files;
-    # with one, a read-only connection is needed to see what the WAL holds
-    flags = "mode=ro" if os.path.exists(db + "-wal") else "mode=ro&immutable=1"
-    try:
-        con = sqlite3.connect(f"file:{db}?{flags}", uri=True, timeout=5)
-    except sqlite3.Error as exc:
-        raise StateError(f"{db}: can't open the state database ({exc})") from None
-    try:
-        row = con.execute(
-            "SELECT value FROM Cache WHERE key = 'meta/schema' AND raw = 1"
-        ).fetchone()
-    except sqlite3.DatabaseError as exc:
-        if "no such table" in str(exc):
-            return None
-        raise StateError(f"{db}: the state database is damaged ({exc})") from None
-    finally:
-        con.close()
-    if row is None:
-        return None
-    try:
-        return int(loads(bytes(row[0]))["version"])
-    except (ValueError, KeyError, TypeError):
-        raise StateError(f"{db}: the schema record is unreadable") from None
-
-
-def _prepare_dir(path: str, create: bool) -> bool:
-    """Check (or create, owner-only) the state dir; return whether it already held a journal."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        if not create:
-            raise StateError(f"{path}: no state dir here (nothing has run yet)") from None
-        os.makedirs(path, mode=0o700, exist_ok=True)
-        os.chmod(path, 0o700)
-        return False
-    if not stat.S_ISDIR(st.st_mode):
-        raise StateError(f"{path}: the state path is not a directory")
-    if st.st_uid != os.getuid():
-        raise StateError(f"{path}: owned by another user (uid {st.st_uid}); refusing to use it")
-    if st.st_mode & 0o022:
-        raise StateError(
-            f"{path}: group or world can write to the state dir; run `chmod 700 {path}`"
-        )
-    return os.path.exists(os.path.join(path, _DB))
-
-
-def open_store(path: str, *, create: bool = True) -> DiskcacheStore:
-    """Open (creating if asked) the state dir at `path`."""
-    return DiskcacheStore(path, create=create)
+    `durability="normal"` (SQLite WAL, synchronous=NORMAL) survives a crash of any process;
+    `"full"` also fsyncs every commit, so a power cut loses nothing that was committed.
+    """
+    return DiskcacheStore(path, create=create, durability=durability)
 
 
 class DiskcacheStore:
     """`Store` on diskcache: see the module docstring for the key layout."""
 
-    def __init__(self, path: str, *, create: bool = True) -> None:
-        """Open the state dir, refusing one of an unknown schema version untouched."""
+    def __init__(self, path: str, *, create: bool = True, durability: str = "normal") -> None:
+        """Open the state dir, refusing (untouched) one that is damaged or of another version."""
         self.path = os.path.abspath(path)
-        existed = _prepare_dir(self.path, create)
-        db = os.path.join(self.path, _DB)
-        if existed:
-            version = _peek_version(db)
-            if version is None:
-                raise StateError(f"{self.path}: not a durable state dir (no schema record)")
-            if version != SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    f"{self.path}: state dir has schema version {version}; this durable "
-                    f"reads version {SCHEMA_VERSION}. Use a matching durable or another --state-dir"
-                )
-        else:
-            # SQLite gives the -wal and -shm files the database's mode: make it owner-only first
-            fd = os.open(db, os.O_WRONLY | os.O_CREAT, 0o600)
-            os.close(fd)
-        try:
-            self._cache = diskcache.Cache(self.path, disk=JSONDisk, timeout=30, **_SETTINGS)
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"{db}: the state database is damaged ({exc})") from None
-        if not existed:
-            with self._cache.transact(retry=True):
-                if self._cache.get("meta/schema") is None:
-                    self._cache.set("meta/schema", {"version": SCHEMA_VERSION})
+        self.durability = durability
+        self._cache = retry_busy(
+            self.path, lambda: open_journal(self.path, create=create, durability=durability)
+        )
+        self._rows = Rows(self._cache, self.path)
         self._lock_fd: int | None = None
         self._wake_fd: int | None = None
-        self._group = GroupCommit(lambda: self._cache._con)
 
     # -- plumbing ---------------------------------------------------------------------------
+    @property
+    def in_transaction(self) -> bool:
+        """Whether this thread is inside `batch()`."""
+        return self._rows.in_transaction
+
     def close(self) -> None:
         """Release connections, the runner lock and the wake pipe."""
         self._cache.close()
@@ -151,116 +73,80 @@ class DiskcacheStore:
                     os.close(fd)
         self._lock_fd = self._wake_fd = None
 
-    def _write(self, op: Callable[[Any], Any]) -> Any:
-        """Run one write, group-committed with other threads' unless a transaction is open."""
-        if self._cache._txn_id == threading.get_ident():
-            return op(self._cache._sql)  # inside batch(): part of that transaction
-        return self._group.run(op)
-
-    def batch(self) -> contextlib.AbstractContextManager[Any]:
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
         """A transaction: everything written inside commits together (nesting is fine)."""
-        return self._cache.transact(retry=True)
+        try:
+            with self._rows.transaction():
+                yield
+        except STORAGE_ERRORS as exc:  # the COMMIT itself (disk full, I/O error)
+            raise translate(exc, self.path) from None
 
-    def _scan(
-        self,
-        prefix: str,
-        *,
-        reverse: bool = False,
-        limit: int | None = None,
-        tag: str | None = None,
-        start_after: str | None = None,
-    ) -> Iterator[tuple[str, Any]]:
-        """Stream `(key, value)` for keys starting with `prefix`, in key order, in batches."""
-        lo, hi = prefix, _after(prefix)
-        remaining = limit
-        fetch = self._cache.disk.fetch
-        while remaining is None or remaining > 0:
-            batch = 256 if remaining is None else min(256, remaining)
-            where = "key >= ? AND key < ? AND raw = 1"
-            args: list[Any] = [lo, hi]
-            if start_after is not None:
-                where += " AND key < ?" if reverse else " AND key > ?"
-                args.append(start_after)
-            if tag is not None:
-                where += " AND tag = ?"
-                args.append(tag)
-            order = "DESC" if reverse else "ASC"
-            rows = self._cache._sql(  # diskcache has no range read; its key index serves one
-                f"SELECT key, mode, filename, value FROM Cache WHERE {where} "
-                f"ORDER BY key {order} LIMIT ?",
-                (*args, batch),
-            ).fetchall()
-            for key, mode, filename, value in rows:
-                yield key, fetch(mode, filename, value, False)
-            if len(rows) < batch:
-                return
-            start_after = rows[-1][0]
-            if remaining is not None:
-                remaining -= len(rows)
-
-    def _count(self, prefix: str, tag: str | None = None) -> int:
-        sql = "SELECT COUNT(*) FROM Cache WHERE key >= ? AND key < ? AND raw = 1"
-        args: list[Any] = [prefix, _after(prefix)]
-        if tag is not None:
-            sql += " AND tag = ?"
-            args.append(tag)
-        return self._cache._sql(sql, args).fetchone()[0]
+    def _scan(self, prefix: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+        return self._rows.scan(prefix, **kwargs)
 
     # -- events -----------------------------------------------------------------------------
+    @guarded
     def put_event(self, event: dict[str, Any], *, queue: bool = True) -> bool:
         """Record (and queue) an event; False when an event with that id exists already."""
-        cache = self._cache
-        with cache.transact(retry=True):
-            if cache.get(f"ev/{event['id']}") is not None:
+        rows = self._rows
+        with rows.transaction():
+            if rows.get(f"ev/{event['id']}") is not None:
                 return False
-            cache.set(f"ev/{event['id']}", event)
+            rows.put(f"ev/{event['id']}", event, new=True)
             if queue:
-                cache.set(f"q/{event['ts']:013d}/{event['id']}", event["id"])
+                rows.put(f"q/{event['ts']:013d}/{event['id']}", event["id"], new=True)
         return True
 
+    @guarded
     def get_event(self, event_id: str) -> dict[str, Any] | None:
         """One event by id."""
-        return self._cache.get(f"ev/{event_id}")
+        return self._rows.get(f"ev/{event_id}")
 
+    @guarded
     def queued_count(self) -> int:
         """How many events wait in the queue."""
-        return self._count("q/")
+        return self._rows.count("q/")
 
+    @guarded
     def claim_events(
         self, plan: Callable[[dict[str, Any]], list[RunRecord]], limit: int = 256
     ) -> list[RunRecord]:
         """Dequeue events and create the runs `plan` makes for each, in one transaction."""
-        cache = self._cache
+        rows = self._rows
         created: list[RunRecord] = []
-        with cache.transact(retry=True):
-            for key, event_id in list(self._scan("q/", limit=limit)):
-                event = cache.get(f"ev/{event_id}")
+        with rows.transaction():
+            for key, event_id in list(rows.scan("q/", limit=limit)):
+                event = rows.get(f"ev/{event_id}")
                 if event is not None:
                     for run in plan(event):
                         self._put_run(run, new=True)
                         created.append(run)
-                cache.delete(key)
+                rows.delete(key)
         return created
 
     # -- runs -------------------------------------------------------------------------------
     def _put_run(self, run: RunRecord, *, new: bool = False) -> None:
-        self._cache.set(f"run/{run.id}", run.to_dict(), tag=run.status)
+        self._rows.put(f"run/{run.id}", run.to_dict(), tag=run.status, new=new)
         if new:
-            self._cache.set(f"fn/{run.function}/{run.id}", 0)
+            self._rows.put(f"fn/{run.function}/{run.id}", 0, new=True)
 
+    @guarded
     def create_runs(self, runs: Iterable[RunRecord], steps: Iterable[StepRecord] = ()) -> None:
         """Create runs (and pre-journaled steps) atomically."""
-        with self._cache.transact(retry=True):
+        with self._rows.transaction():
             for run in runs:
                 self._put_run(run, new=True)
             for step in steps:
                 self._put_step(step)
 
+    @guarded
     def get_run(self, run_id: str) -> RunRecord | None:
         """One run by id."""
-        raw = self._cache.get(f"run/{run_id}")
+        raw = self._rows.get(f"run/{run_id}")
         return None if raw is None else RunRecord.from_dict(raw)
 
+    @guarded
     def resolve_run_id(self, prefix: str) -> str | None:
         """The run id that `prefix` uniquely starts (case-insensitive), if any."""
         prefix = prefix.strip().upper()
@@ -269,32 +155,28 @@ class DiskcacheStore:
         keys = [k for k, _ in self._scan(f"run/{prefix}", limit=2)]
         return keys[0][4:] if len(keys) == 1 else None
 
+    @guarded
     def save_run(self, run: RunRecord, *, guard: bool = True) -> bool:
         """Write a run; with `guard`, a finished run on disk is never overwritten (False)."""
-        cache = self._cache
-        if guard:
+        cache, rows = self._cache, self._rows
+        if guard and not rows.in_transaction:
             size, mode, filename, value = cache.disk.store(run.to_dict(), False, key=run.id)
             if filename is None:
                 # the hot path: one guarded UPDATE, its own transaction; the status lives in the
                 # tag column, so SQLite checks "not finished" without decoding the record
-                args = (value, run.status, size, mode, time.time(), f"run/{run.id}")
-                updated = self._write(
-                    lambda sql: (
-                        sql(
-                            "UPDATE Cache SET value = ?, tag = ?, size = ?, mode = ?,"
-                            " store_time = ? WHERE key = ? AND raw = 1 AND filename IS NULL"
-                            " AND tag NOT IN ('completed', 'failed', 'cancelled')",
-                            args,
-                        ).rowcount
-                    )
+                cursor = cache._sql(
+                    "UPDATE Cache SET value = ?, tag = ?, size = ?, mode = ?, store_time = ?"
+                    " WHERE key = ? AND raw = 1 AND filename IS NULL"
+                    " AND tag NOT IN ('completed', 'failed', 'cancelled')",
+                    (value, run.status, size, mode, time.time(), f"run/{run.id}"),
                 )
-                if updated == 1:
+                if cursor.rowcount == 1:
                     return True
             else:
                 cache.disk.remove(filename)
-        with cache.transact(retry=True):
+        with rows.transaction():
             if guard:
-                current = cache.get(f"run/{run.id}")
+                current = rows.get(f"run/{run.id}")
                 if current is not None and current["status"] in TERMINAL_RUN_STATUSES:
                     return False
             self._put_run(run)
@@ -325,21 +207,23 @@ class DiskcacheStore:
         prefix = f"fn/{function}/"
         start = f"{prefix}{before}" if before else None
         for key, _ in self._scan(prefix, reverse=True, start_after=start):
-            raw = self._cache.get(f"run/{key[len(prefix) :]}")
-            if raw is None or (statuses and raw["status"] not in statuses):
+            raw = self.get_run(key[len(prefix) :])
+            if raw is None or (statuses and raw.status not in statuses):
                 continue
-            yield RunRecord.from_dict(raw)
+            yield raw
             count += 1
             if limit is not None and count >= limit:
                 return
 
+    @guarded
     def count_runs(self, function: str | None = None) -> int:
         """Number of runs (of one function)."""
-        return self._count("run/") if function is None else self._count(f"fn/{function}/")
+        rows = self._rows
+        return rows.count("run/") if function is None else rows.count(f"fn/{function}/")
 
     # -- steps ------------------------------------------------------------------------------
     def _put_step(self, step: StepRecord) -> None:
-        self._cache.set(f"st/{step.run_id}/{step.seq:06d}", step.to_store())
+        self._rows.put(f"st/{step.run_id}/{step.seq:06d}", step.to_store(), new=not step.stored)
         step.stored = True
 
     def _put_step_alone(self, step: StepRecord) -> None:
@@ -351,22 +235,18 @@ class DiskcacheStore:
         """
         key = f"st/{step.run_id}/{step.seq:06d}"
         cache = self._cache
+        sql = cache._sql
         size, mode, filename, value = cache.disk.store(step.to_store(), False, key=key)
         old = None
-        if step.stored:  # a row exists: it may point at a value file to remove after
-            old = cache._sql(
-                "SELECT filename FROM Cache WHERE key = ? AND raw = 1", (key,)
-            ).fetchone()
         now = time.time()
-        args = (key, now, now, size, mode, filename, value)
         try:
-            self._write(
-                lambda sql: sql(
-                    "INSERT OR REPLACE INTO Cache(key, raw, store_time, expire_time, access_time,"
-                    " access_count, tag, size, mode, filename, value)"
-                    " VALUES (?, 1, ?, NULL, ?, 0, NULL, ?, ?, ?, ?)",
-                    args,
-                )
+            if step.stored:  # a row exists: it may point at a value file to remove after
+                old = sql("SELECT filename FROM Cache WHERE key = ? AND raw = 1", (key,)).fetchone()
+            sql(
+                "INSERT OR REPLACE INTO Cache(key, raw, store_time, expire_time, access_time,"
+                " access_count, tag, size, mode, filename, value)"
+                " VALUES (?, 1, ?, NULL, ?, 0, NULL, ?, ?, ?, ?)",
+                (key, now, now, size, mode, filename, value),
             )
         except BaseException:
             if filename:
@@ -376,19 +256,20 @@ class DiskcacheStore:
             cache.disk.remove(old[0])
         step.stored = True
 
+    @guarded
     def load_steps(self, run_id: str) -> list[StepRecord]:
         """A run's journal in execution order (one read)."""
         return [StepRecord.from_store(raw) for _, raw in self._scan(f"st/{run_id}/")]
 
+    @guarded
     def save_step(
         self, step: StepRecord, *, run: RunRecord | None = None, consume: str | None = None
     ) -> None:
         """Commit a step (and optionally its run, and one use of an injected failure) at once."""
-        if run is None and consume is None:
+        if run is None and consume is None and not self._rows.in_transaction:
             self._put_step_alone(step)
             return
-        cache = self._cache
-        with cache.transact(retry=True):
+        with self._rows.transaction():
             self._put_step(step)
             if run is not None:
                 self._put_run(run)
@@ -396,35 +277,41 @@ class DiskcacheStore:
                 self._consume_failure(consume)
 
     # -- injected failures and flags --------------------------------------------------------
+    @guarded
     def add_failure(self, key: str, times: int, message: str) -> None:
         """Fail the next `times` attempts (-1: every attempt) matching `key`."""
-        with self._cache.transact(retry=True):
+        rows = self._rows
+        with rows.transaction():
             if times == 0:
-                self._cache.delete(f"fail/{key}")
+                rows.delete(f"fail/{key}")
             else:
-                self._cache.set(f"fail/{key}", {"times": times, "message": message})
+                rows.put(f"fail/{key}", {"times": times, "message": message})
 
     def _consume_failure(self, key: str) -> None:
-        entry = self._cache.get(f"fail/{key}")
+        rows = self._rows
+        entry = rows.get(f"fail/{key}")
         if entry is None or entry["times"] < 0:
             return
         if entry["times"] <= 1:
-            self._cache.delete(f"fail/{key}")
+            rows.delete(f"fail/{key}")
         else:
             entry["times"] -= 1
-            self._cache.set(f"fail/{key}", entry)
+            rows.put(f"fail/{key}", entry)
 
+    @guarded
     def failures(self) -> dict[str, dict[str, Any]]:
         """All pending injected failures by key."""
         return {key[5:]: value for key, value in self._scan("fail/")}
 
+    @guarded
     def set_flag(self, key: str, value: Any) -> None:
         """Set (or, with None, clear) a small flag."""
         if value is None:
-            self._cache.delete(f"flag/{key}", retry=True)
+            self._rows.delete(f"flag/{key}")
         else:
-            self._cache.set(f"flag/{key}", value, retry=True)
+            self._rows.put(f"flag/{key}", value)
 
+    @guarded
     def flags(self, prefix: str) -> dict[str, Any]:
         """Flags whose key starts with `prefix`."""
         return {key[5:]: value for key, value in self._scan(f"flag/{prefix}")}
@@ -432,7 +319,7 @@ class DiskcacheStore:
     # -- runner coordination ----------------------------------------------------------------
     def lock_runner(self) -> None:
         """Become the only runner here; the OS drops the lock when the holder dies."""
-        path = os.path.join(self.path, _LOCK)
+        path = os.path.join(self.path, LOCK)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -449,7 +336,7 @@ class DiskcacheStore:
         self._lock_fd = fd
 
     def _wake_path(self) -> str:
-        return os.path.join(self.path, _WAKE)
+        return os.path.join(self.path, WAKE)
 
     def notify(self) -> None:
         """Poke a live runner through the wake FIFO; silently nothing when none listens."""

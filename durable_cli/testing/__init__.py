@@ -10,9 +10,13 @@ The run goes through the real engine and the real journal (on a throw-away state
 backoff, `RetryAfterError`, sleeps and wait timeouts advance a virtual clock, not the wall clock.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._asserts import assert_run
 from ._results import AttemptResult, ErrorInfo, RunResult, StepResult
-from ._runner import run_function
+
+if TYPE_CHECKING:
+    from ._runner import run_function
 
 __all__ = [
     "AttemptResult",
@@ -22,3 +26,13 @@ __all__ = [
     "assert_run",
     "run_function",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the engine on first use: the pytest plugin loads this package in every session."""
+    if name == "run_function":
+        from ._runner import run_function
+
+        globals()["run_function"] = run_function
+        return run_function
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,11 +18,13 @@ from ..sdk import Event, Function
 from ..store import RunRecord, StepRecord, Store, new_id, open_store
 from . import _observe
 from ._faults import Interceptor
+from ._feed import EventFeeder
 from ._results import AttemptResult, ErrorInfo, RunResult, StepResult
 
 __all__ = ["run_function"]
 
 _DEFAULT_TIMEOUT_S = 60.0
+_TIMELINE_TAIL = 30
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class _Plan:
     registry: Registry
     event: dict[str, Any]
     interceptor: Interceptor
+    feeder: EventFeeder
     start_ms: int | None
     timeout: float
     state_dir: str | None
@@ -43,6 +46,7 @@ def run_function(
     event: str | Event | Mapping[str, Any] | None = None,
     fail: Mapping[str, Any] | None = None,
     stub: Mapping[str, Any] | None = None,
+    events: Mapping[str, Any] | None = None,
     functions: Iterable[Function] = (),
     start_at: datetime | None = None,
     timeout: float = _DEFAULT_TIMEOUT_S,
@@ -55,12 +59,14 @@ def run_function(
     step; an exception (or class) instead of N is raised on every attempt, a list one per
     attempt (None lets that attempt through), a callable `attempt -> exception | None` decides
     per attempt. `stub={"step": value}` returns value without calling the step's callable; a
-    callable stub is called with the step's arguments instead (a spy). `functions` are loaded
+    callable stub is called with the step's arguments instead (a spy). `events={"name": data}`
+    sends that event when the run waits for one of that name (a list: one per wait; None: let
+    that wait time out); without it every wait times out. `functions` are loaded
     beside `fn` (for `step.invoke` and `step.send_event`). `start_at` sets the virtual clock's
     start. `timeout` bounds the wall-clock time (a TimeoutError shows the timeline so far).
     `state_dir` keeps the journal there for inspection instead of a removed temp dir.
     """
-    plan = _prepare(fn, data, event, fail, stub, functions, start_at, timeout, state_dir)
+    plan = _prepare(fn, data, event, fail, stub, events, functions, start_at, timeout, state_dir)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -69,7 +75,7 @@ def run_function(
         # inside a running loop (an async test): the engine needs a loop of its own
         with ThreadPoolExecutor(1, thread_name_prefix="durable-run-function") as pool:
             result = pool.submit(_execute, plan).result()
-    _warn_unused(plan.interceptor, result, fn)
+    _warn_unused(plan, result)
     _observe.report(result)
     return result
 
@@ -80,6 +86,7 @@ def _prepare(
     event: Any,
     fail: Any,
     stub: Any,
+    events: Any,
     functions: Iterable[Any],
     start_at: Any,
     timeout: Any,
@@ -99,11 +106,17 @@ def _prepare(
         raise TypeError(f"start_at must be a datetime, got {type(start_at).__name__}")
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
         raise TypeError("timeout must be a positive number of seconds")
+    if state_dir is not None:
+        folder = os.fspath(state_dir)
+        if os.path.isdir(folder) and os.listdir(folder):
+            # an old journal's unfinished runs would resume beside this one
+            raise ValueError(f"state_dir {folder} is not empty: give a new or empty folder")
     return _Plan(
         fn=fn,
         registry=registry,
         event=_event_fields(fn, data, event),
         interceptor=Interceptor(fail, stub),
+        feeder=EventFeeder(events),
         start_ms=None if start_at is None else int(start_at.timestamp() * 1000),
         timeout=float(timeout),
         state_dir=None if state_dir is None else os.fspath(state_dir),
@@ -149,7 +162,9 @@ def _execute(plan: _Plan) -> RunResult:
 
 def _serve(plan: _Plan, store: Store) -> RunResult:
     clock = VirtualClock(plan.start_ms)
-    engine = Engine(store, plan.registry, clock=clock, interceptor=plan.interceptor)
+    engine = Engine(
+        store, plan.registry, clock=clock, interceptor=plan.interceptor, listeners=[plan.feeder]
+    )
     now = clock.now_ms()
     fields = plan.event
     event = actions.make_event(
@@ -158,7 +173,8 @@ def _serve(plan: _Plan, store: Store) -> RunResult:
     run = RunRecord(
         id=new_id(now), function=plan.fn.id, event=event, status="queued", created_at=now
     )
-    plan.interceptor.run_id = run.id
+    plan.interceptor.run_id = plan.feeder.run_id = run.id
+    plan.feeder.engine = engine
     with store.batch():
         # recorded, not queued: only `fn` runs for it, whatever else shares its trigger
         store.put_event(event, queue=False)
@@ -166,10 +182,14 @@ def _serve(plan: _Plan, store: Store) -> RunResult:
     try:
         asyncio.run(asyncio.wait_for(engine.serve(until_idle=True), plan.timeout))
     except TimeoutError:
-        stuck = _read(store, run.id, plan.interceptor)
+        lines = _read(store, run.id, plan.interceptor).timeline().splitlines()
+        if len(lines) > _TIMELINE_TAIL + 1:  # a runaway loop: its latest steps tell the story
+            skipped = len(lines) - _TIMELINE_TAIL - 1
+            lines = [lines[0], f"  … {skipped} earlier lines", *lines[-_TIMELINE_TAIL:]]
+        timeline = "\n".join(lines)
         raise TimeoutError(
             f"run_function: {plan.fn.id!r} did not finish within {plan.timeout:g}s of wall "
-            f"time\n{stuck.timeline()}"
+            f"time\n{timeline}"
         ) from None
     finally:
         engine.close()
@@ -229,12 +249,18 @@ def _step(run_id: str, rec: StepRecord, icpt: Interceptor) -> StepResult:
     )
 
 
-def _warn_unused(icpt: Interceptor, result: RunResult, fn: Function) -> None:
-    """A fail=/stub= key that matched no step is most likely a typo: say so."""
+def _warn_unused(plan: _Plan, result: RunResult) -> None:
+    """A fail=/stub=/events= entry nothing used is most likely a typo: say so."""
+    icpt, fn_id = plan.interceptor, plan.fn.id
+    ran = ", ".join(result.step_ids) or "none"
     for key in sorted(icpt.keys - icpt.used):
-        ran = ", ".join(result.step_ids) or "none"
         warnings.warn(
-            f"run_function({fn.id!r}): no step {key!r} ran, so its fail=/stub= entry was "
+            f"run_function({fn_id!r}): no step {key!r} ran, so its fail=/stub= entry was "
             f"never used (steps that ran: {ran})",
+            stacklevel=3,
+        )
+    for name in plan.feeder.unused:
+        warnings.warn(
+            f"run_function({fn_id!r}): events= has data for {name!r} that no wait_for_event used",
             stacklevel=3,
         )

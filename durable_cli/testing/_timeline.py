@@ -18,7 +18,7 @@ def _clip(text: str, limit: int = _OUT_MAX) -> str:
 
 
 def _offset(ms: int | None, origin: int) -> str:
-    text = "?" if ms is None else f"+{(ms - origin) / 1000:.3f}s"
+    text = "" if ms is None else f"+{(ms - origin) / 1000:.3f}s"
     return text.rjust(11)
 
 

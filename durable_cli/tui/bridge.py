@@ -1,8 +1,9 @@
-"""The engine's listener, turned into Textual messages (batched so a busy engine can't flood the UI)."""
+"""The engine's listener as Textual messages, batched so a busy engine can't flood the UI."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import TYPE_CHECKING
 
@@ -51,10 +52,8 @@ class EngineBridge:
             if self._scheduled:
                 return
             self._scheduled = True
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed under us: the app is gone
             self._loop.call_soon_threadsafe(self._loop.call_later, _BATCH_S, self.flush)
-        except RuntimeError:  # the loop closed under us: the app is gone
-            pass
 
     def flush(self) -> None:
         """Post everything buffered now."""

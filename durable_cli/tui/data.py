@@ -13,10 +13,10 @@ __all__ = [
     "STATUS_FILTERS",
     "FunctionInfo",
     "RunFilter",
+    "display_path",
     "function_infos",
     "last_event_data",
     "page_runs",
-    "display_path",
 ]
 
 # name shown -> the statuses it selects (None: every run)

@@ -19,6 +19,7 @@ __all__ = [
     "json_block",
     "one_line_json",
     "short_id",
+    "short_type",
     "status_text",
 ]
 
@@ -42,6 +43,11 @@ def short_id(run_id: str | None, width: int = 8) -> str:
     if not run_id:
         return "-"
     return run_id[-width:].lower()
+
+
+def short_type(name: str | None) -> str:
+    """An exception type without its module (workflow modules get long generated names)."""
+    return (name or "Error").rsplit(".", 1)[-1]
 
 
 def fmt_clock(ms: int | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import durable_cli as durable
 from durable_cli.testing import run_function
 
@@ -22,7 +24,7 @@ def make_flow(retries: int = 4, backoff: object = 30) -> durable.Function:
 def gaps_ms(step: object) -> list[int]:
     """Virtual time between one attempt's end and the next one's start."""
     log = step.attempt_log  # type: ignore[attr-defined]
-    return [b.started_at - a.ended_at for a, b in zip(log, log[1:], strict=False)]
+    return [b.started_at - a.ended_at for a, b in itertools.pairwise(log)]
 
 
 def test_two_failures_with_30s_backoff_retry_in_virtual_time() -> None:

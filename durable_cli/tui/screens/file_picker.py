@@ -28,10 +28,11 @@ class PathSuggester(Suggester):
         folder, _, stem = value.rpartition("/")
         base = folder or "."
         try:
-            names = sorted(os.listdir(os.path.expanduser(base)))
+            names = os.listdir(os.path.expanduser(base))
         except OSError:
             return None
-        for name in names:
+        # the shortest match first: "doc" suggests doc.json before doc-old.json
+        for name in sorted(names, key=lambda n: (len(n), n)):
             if name.startswith(stem) and name != stem and not name.startswith("."):
                 full = f"{folder}/{name}" if folder else name
                 return full + ("/" if os.path.isdir(os.path.expanduser(full)) else "")
@@ -65,12 +66,19 @@ class FilePickerScreen(ModalScreen[str | None]):
         with Vertical(id="picker-dialog", classes="dialog") as box:
             box.border_title = "Load event data from a file"
             yield Label("Path")
-            yield Input(placeholder="examples/events/…json", suggester=PathSuggester(), id="path")
+            yield Input(
+                self.start.rstrip("/") + "/" if self.start != "." else "",
+                placeholder="path/to/event.json",
+                suggester=PathSuggester(),
+                id="path",
+                compact=True,
+                select_on_focus=False,
+            )
             yield Static("", id="picker-error", classes="error-line")
             yield JsonTree(self.start, id="tree")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Load", id="load", variant="primary")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Load", id="load", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()

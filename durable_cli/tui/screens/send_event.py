@@ -69,6 +69,7 @@ class SendEventScreen(ModalScreen[SendRequest | None]):
                 placeholder="api/document.uploaded",
                 suggester=SuggestFromList(self.triggers, case_sensitive=True),
                 id="event-name",
+                compact=True,
             )
             hint = ", ".join(self.triggers) if self.triggers else "no function is loaded"
             yield Static(f"triggers: {hint}", id="triggers", classes="hint")
@@ -76,9 +77,9 @@ class SendEventScreen(ModalScreen[SendRequest | None]):
             yield JsonEditor("{}", id="event-data")
             yield Static("", id="send-error", classes="error-line")
             with Horizontal(classes="buttons"):
-                yield Button("Load file ^o", id="load")
-                yield Button("Cancel esc", id="cancel")
-                yield Button("Send ^s", id="send", variant="primary")
+                yield Button("Load file ^o", id="load", compact=True)
+                yield Button("Cancel esc", id="cancel", compact=True)
+                yield Button("Send ^s", id="send", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self._prefill(self.initial_name)

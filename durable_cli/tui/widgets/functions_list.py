@@ -44,25 +44,49 @@ class FunctionsList(OptionList):
             return
         keep = self.highlighted_option.id if self.highlighted_option else ALL
         self.infos = infos
-        muted = self.get_component_rich_style("functions-list--muted", partial=True)
-        warn = self.get_component_rich_style("functions-list--warning", partial=True)
-        total = sum(i.runs for i in infos)
-        options = [Option(Text.assemble("All functions ", (f"{total} runs", muted)), id=ALL)]
-        for info in infos:
-            prompt = Text(no_wrap=True, overflow="ellipsis")
-            prompt.append(info.id, "bold")
-            prompt.append(f"  {info.runs} run{'s' if info.runs != 1 else ''}", muted)
-            if info.step_mode:
-                prompt.append("  ‖ step mode", warn)
-            prompt.append("\n  ")
-            prompt.append(", ".join(info.triggers) or "(no trigger)")
-            prompt.append(f"  {info.file}", muted)
-            options.append(Option(prompt, id=info.id))
+        options = self._build_options()
         self.set_options(options)
         ids = [o.id for o in options]
         self.highlighted = ids.index(keep) if keep in ids else 0
+
+    def _build_options(self) -> list[Option]:
+        muted = self.get_component_rich_style("functions-list--muted", partial=True)
+        warn = self.get_component_rich_style("functions-list--warning", partial=True)
+        width = max(10, self.scrollable_content_region.width - 1)
+        total = sum(i.runs for i in self.infos)
+        options = [
+            Option(_fit(Text.assemble("All functions  ", (_runs(total), muted)), width), id=ALL)
+        ]
+        for info in self.infos:
+            head = Text()
+            head.append(info.id, "bold")
+            head.append(f"  {_runs(info.runs)}", muted)
+            if info.step_mode:
+                head.append("  ‖ step mode", warn)
+            sub = Text("  ")
+            sub.append(", ".join(info.triggers) or "(no trigger)")
+            sub.append(f" · {info.file}", muted)
+            options.append(
+                Option(Text("\n").join([_fit(head, width), _fit(sub, width)]), id=info.id)
+            )
+        return options
+
+    def on_resize(self) -> None:
+        if self.infos:
+            keep = self.highlighted
+            self.set_options(self._build_options())
+            self.highlighted = keep
 
     def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
         message.stop()
         option_id = message.option.id
         self.post_message(self.Chosen(None if option_id == ALL else option_id))
+
+
+def _runs(n: int) -> str:
+    return f"{n} run{'s' if n != 1 else ''}"
+
+
+def _fit(text: Text, width: int) -> Text:
+    text.truncate(width, overflow="ellipsis")
+    return text

@@ -63,7 +63,7 @@ class JsonEditor(TextArea):
         super().__init__(
             text,
             soft_wrap=False,
-            tab_behavior="indent",
+            tab_behavior="focus",
             show_line_numbers=True,
             **kwargs,
         )

@@ -6,10 +6,14 @@ row, so it stays cheap with thousands of rows and live updates.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Any
+
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -42,6 +46,12 @@ class RowList(ScrollView, can_focus=True):
     }
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    empty_text = ""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """A list with no rows yet."""
+        super().__init__(**kwargs)
+        self._strips: LRUCache[Hashable, Strip] = LRUCache(1024)
 
     # -- what subclasses provide ------------------------------------------------------------
     def row_count(self) -> int:
@@ -54,6 +64,10 @@ class RowList(ScrollView, can_focus=True):
 
     def cursor_moved(self, index: int) -> None:
         """Called after the cursor lands on `index` (post a message from here)."""
+
+    def row_key(self, index: int) -> Hashable | None:
+        """What row `index` shows, when that alone decides its look (cached); None: don't cache."""
+        return None
 
     # -- helpers for subclasses -------------------------------------------------------------
     def style_for(self, name: str) -> Style:
@@ -146,11 +160,25 @@ class RowList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         base = self.rich_style
         if index >= self.row_count() or width <= 0:
+            if index == 0 and self.empty_text and width > 0:
+                hint = Text(self.empty_text, style=self.style_for("row-list--muted"))
+                hint.truncate(width, overflow="ellipsis", pad=True)
+                return Strip(list(hint.render(self.app.console, end="")), width).apply_style(base)
             return Strip.blank(width, base)
+        cursor = index == self.cursor
+        key = self.row_key(index)
+        if key is not None:
+            key = (key, width, cursor and self.has_focus, cursor, base)
+            cached = self._strips.get(key)
+            if cached is not None:
+                return cached
         text = self.render_row(index, width)
         text.truncate(width, overflow="ellipsis", pad=True)
-        if index == self.cursor:
+        if cursor:
             name = "row-list--cursor" if self.has_focus else "row-list--cursor-blurred"
             text.stylize_before(self.style_for(name))
         segments = list(text.render(self.app.console, end=""))
-        return Strip(segments, width).apply_style(base)
+        strip = Strip(segments, width).apply_style(base)
+        if key is not None:
+            self._strips[key] = strip
+        return strip

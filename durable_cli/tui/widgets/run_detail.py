@@ -118,6 +118,7 @@ class RunDetail(Vertical):
             self.detail = None
         self.header.show(self.detail)
         self.timeline.show(self.detail, same_run=same)
+        self.timeline.display = self.detail is not None
         if self.detail is None:
             self.view.show(None, None)
         self.border_title = "Run" if self.detail is None else f"Run {short_id(self.run_id)}"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from rich.text import Text
 from textual.message import Message
+from textual.strip import Strip
 
 from ...store import RunRecord, Store
 from ..data import RunFilter, page_runs
@@ -21,6 +23,8 @@ _PREFETCH = 20  # rows from the end of what is loaded at which the next page is 
 class RunList(RowList):
     """Runs newest first. Holds only the pages scrolled to, never every run."""
 
+    empty_text = "No runs yet: press s to send an event."
+
     class Highlighted(Message):
         """The cursor moved onto a run."""
 
@@ -29,9 +33,9 @@ class RunList(RowList):
             super().__init__()
             self.run_id = run_id
 
-    def __init__(self, store: Store, now_ms: Callable[[], int], **kwargs: object) -> None:
+    def __init__(self, store: Store, now_ms: Callable[[], int], **kwargs: Any) -> None:
         """List runs from `store`; `now_ms` ages runs still going."""
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.store = store
         self.now_ms = now_ms
         self.filter = RunFilter()
@@ -79,48 +83,43 @@ class RunList(RowList):
         """Re-read changed runs: update, insert (if they now match) or drop them, in place."""
         keep = self.selected.id if self.selected else None
         top = round(self.scroll_offset.y)
-        above = 0
-        changed = False
+        oldest = self.runs[-1].id if self.more and self.runs else None
+        removed: set[str] = set()
+        added: list[RunRecord] = []
         for run_id in dict.fromkeys(run_ids):
+            pos = self._pos.get(run_id)
+            if pos is None and oldest is not None and run_id < oldest:
+                continue  # older than the pages loaded: it shows up when scrolled to
             run = self.store.get_run(run_id)
             if run is None:
                 continue
-            pos = self._pos.get(run_id)
-            wanted = self.filter.matches(run)
-            if pos is not None and wanted:
-                self.runs[pos] = run
-                changed = True
+            if not self.filter.matches(run):
+                if pos is not None:
+                    removed.add(run_id)
             elif pos is not None:
-                del self.runs[pos]
-                self._reindex()
-                above -= pos < top
-                changed = True
-            elif wanted and (not self.more or not self.runs or run_id > self.runs[-1].id):
-                at = self._insert_at(run_id)
-                self.runs.insert(at, run)
-                self._reindex()
-                above += at < top
-                changed = True
-        if not changed:
-            return
-        self.rows_changed()
-        if above:
-            self.scroll_to(y=max(0, top + above), animate=False, immediate=True)
+                self.runs[pos] = run
+            else:
+                added.append(run)
+        if removed or added:
+            # keep the rows on screen where they are when rows come and go above them
+            first = self.runs[top].id if top < len(self.runs) else ""
+            shift = sum(1 for r in added if top and r.id > first)
+            shift -= sum(1 for r in self.runs[:top] if r.id in removed)
+            self.runs = sorted(
+                [r for r in self.runs if r.id not in removed] + added,
+                key=lambda r: r.id,
+                reverse=True,
+            )
+            self._reindex()
+            self.rows_changed()
+            if shift:
+                self.scroll_to(y=max(0, top + shift), animate=False, immediate=True)
+        else:
+            self.refresh()
         if keep in self._pos:
             self.set_cursor(self._pos[keep], notify=False, scroll=False)
         elif self.runs:
             self.set_cursor(min(self.cursor, len(self.runs) - 1))
-
-    def _insert_at(self, run_id: str) -> int:
-        # ids sort by creation time; the list is newest first
-        lo, hi = 0, len(self.runs)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.runs[mid].id > run_id:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
 
     def select_run(self, run_id: str) -> bool:
         """Put the cursor on `run_id` if it is listed."""
@@ -143,7 +142,7 @@ class RunList(RowList):
         if run is not None:
             self.post_message(self.Highlighted(run.id))
 
-    def render_line(self, y: int):  # noqa: ANN201 - Strip, as in the base class
+    def render_line(self, y: int) -> Strip:
         """Draw a row; scrolling near the end of what is loaded fetches the next page."""
         if (
             y == 0
@@ -154,6 +153,13 @@ class RunList(RowList):
         return super().render_line(y)
 
     # -- drawing ----------------------------------------------------------------------------
+    def row_key(self, index: int) -> tuple[str, str, int | None, bool] | None:
+        """Finished runs look the same until they change status; active ones tick."""
+        run = self.runs[index]
+        if run.status in ACTIVE:
+            return None
+        return (run.id, run.status, run.ended_at, bool(run.replay_of))
+
     def render_row(self, index: int, width: int) -> Text:
         """`✓ completed  function        id  started  took` fitted to the width."""
         run = self.runs[index]
@@ -161,7 +167,7 @@ class RunList(RowList):
         muted = self.style_for("row-list--muted")
         show_word = width >= 56
         show_id = width >= 66
-        show_started = width >= 38
+        show_started = width >= 32
         fixed = (
             2 + (10 if show_word else 0) + (9 if show_id else 0) + (9 if show_started else 0) + 7
         )
@@ -170,15 +176,14 @@ class RunList(RowList):
         text.append(ICONS.get(run.status, "?") + " ", status_style)
         if show_word:
             text.append(f"{run.status:<9} ", status_style)
-        name = run.function if len(run.function) <= fn_width else run.function[: fn_width - 1] + "…"
+        name = ("↺ " if run.replay_of else "") + run.function
+        name = name if len(name) <= fn_width else name[: fn_width - 1] + "…"
         text.append(f"{name:<{fn_width}}")
         if show_id:
             text.append(f" {short_id(run.id)}", muted)
         if show_started:
             text.append(f" {fmt_clock(run.started_at or run.created_at)}", muted)
         text.append(f" {self._took(run):>6}")
-        if run.replay_of:
-            text.append(" ↺", muted)
         return text
 
     def _took(self, run: RunRecord) -> str:

@@ -41,7 +41,7 @@ class StatusBar(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         if self.engine_error:
             text.append(f"✗ runner stopped: {self.engine_error}", error)
-            self.update(text)
+            self.update(text, layout=False)
             return
         if self.load_error:
             err = self.load_error
@@ -50,7 +50,7 @@ class StatusBar(Static):
                 where += f":{err['line']}"
             text.append(f"✗ {where} {err.get('message', '')}", error)
             text.append("  (last good code still live)", muted)
-            self.update(text)
+            self.update(text, layout=False)
             return
         n = len(self.files)
         names = ", ".join(display_path(f) for f in self.files[:2])
@@ -67,7 +67,7 @@ class StatusBar(Static):
             text.append(" · watching", muted)
         if self.active:
             text.append(f" · {self.active} active", ok)
-        self.update(text)
+        self.update(text, layout=False)
 
     def loaded(self, files: list[str], functions: int) -> None:
         """The registry now live."""

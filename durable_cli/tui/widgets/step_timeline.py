@@ -14,6 +14,7 @@ from .row_list import RowList
 
 __all__ = ["StepTimeline", "TimelineRow"]
 
+TIMES = "\u00d7"
 _KIND_MARK = {"sleep": "sleep", "wait": "wait", "send": "send", "invoke": "invoke"}
 
 
@@ -89,7 +90,9 @@ class StepTimeline(RowList):
 
     # -- drawing ----------------------------------------------------------------------------
     def _span(self, step: dict[str, Any]) -> int | None:
-        start = step.get("started_at")
+        """From the first attempt (not from a step-mode pause before it) to the end."""
+        log = step.get("attempt_log") or ()
+        start = log[0]["started_at"] if log else None
         if start is None:
             return None
         end = step.get("ended_at")
@@ -98,7 +101,7 @@ class StepTimeline(RowList):
         return None if end is None else end - start
 
     def render_row(self, index: int, width: int) -> Text:
-        """`✓ classify-document  ×2 ████▌  1.2s`, fitted to the width."""
+        """`✓ classify-document  x2 ████▌  1.2s` (x: times sign), fitted to the width."""
         row = self.rows[index]
         muted = self.style_for("row-list--muted")
         accent = self.style_for("row-list--accent")
@@ -129,12 +132,13 @@ class StepTimeline(RowList):
         text.append(f"{sid:<{id_width}}")
         attempts = step.get("attempts") or 0
         text.append(
-            f" {'×' + str(attempts) if attempts > 1 else '':<3}",
+            f" {TIMES + str(attempts) if attempts > 1 else '':<3}",
             self.style_for("status--retrying") if attempts > 1 else muted,
         )
         span = self._span(step)
         if bar_width:
-            bar = duration_bar(span, longest, bar_width) if span else ""
+            copied = step.get("copied_from")
+            bar = duration_bar(span, longest, bar_width) if span and not copied else ""
             text.append(f" {bar:<{bar_width}}", style)
         label = fmt_duration(span) if span is not None else ""
         if step.get("copied_from"):

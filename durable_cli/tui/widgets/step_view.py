@@ -10,10 +10,11 @@ from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..format import ICONS, fmt_clock, fmt_duration, json_block, short_id
+from ..format import ICONS, fmt_clock, fmt_duration, json_block, short_id, short_type
 from .row_list import STATUS_CLASSES
 from .step_timeline import TimelineRow
 
@@ -31,7 +32,7 @@ class StepView(VerticalScroll, can_focus=True):
         self.now_ms = now_ms
         self._body = Static(id="step-view-body")
 
-    def compose(self):  # noqa: ANN201 - ComposeResult
+    def compose(self) -> ComposeResult:
         """One Static holding the rendered content."""
         yield self._body
 
@@ -63,7 +64,7 @@ class StepView(VerticalScroll, can_focus=True):
         if step.get("copied_from"):
             parts.append(
                 Text(
-                    f"Copied from run {short_id(step['copied_from'])} by a replay: not executed again.",
+                    f"Copied from run {short_id(step['copied_from'])} by a replay: not run again.",
                     style="dim italic",
                 )
             )
@@ -102,7 +103,7 @@ class StepView(VerticalScroll, can_focus=True):
         line.append(f"#{number} ", "bold")
         line.append(f"{fmt_clock(started)} {fmt_duration(took):>6}", "dim")
         if err:
-            line.append(f"  {err.get('type', 'Error')}: {err.get('message', '')}")
+            line.append(f"  {short_type(err.get('type'))}: {err.get('message', '')}")
         if attempt.get("injected"):
             line.append("  (injected)", st("retrying"))
         return line
@@ -114,7 +115,7 @@ def _heading(title: str) -> Text:
 
 def _error(error: dict[str, Any], st: Callable[[str], Style]) -> list[RenderableType]:
     out: list[RenderableType] = [
-        Text(f"{error.get('type', 'Error')}: {error.get('message', '')}", style=st("failed"))
+        Text(f"{short_type(error.get('type'))}: {error.get('message', '')}", style=st("failed"))
     ]
     tb = (error.get("traceback") or "").rstrip()
     if tb:

@@ -1,0 +1,82 @@
+"""5-step runs per second through `durable dev --headless --until-idle` (target >= 2,000/s).
+
+    python benchmarks/throughput.py [--runs 2000] [--concurrency 16]
+
+Queues --runs events first (as `durable send` does, in-process to save time), then times one
+`durable dev --headless --until-idle --no-watch` process, stdout to /dev/null, until it exits
+with every run completed. Prints the whole-process rate (start-up, imports and exit included)
+and the rate between the first run starting and the last one ending, read from the journal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from durable_cli.engine import actions
+from durable_cli.store import open_store
+
+DURABLE = str(Path(sys.executable).with_name("durable"))
+WORKFLOW = textwrap.dedent(
+    """
+    import durable_cli as durable
+
+    def work(n):
+        return n + 1
+
+    @durable.function(id="five-steps", trigger="bench/go")
+    def five_steps(event, step):
+        n = event.data["n"]
+        for name in ("one", "two", "three", "four", "five"):
+            n = step.run(name, work, n)
+        return n
+    """
+)
+
+
+def main() -> None:
+    """Queue the events, time the runner, check the journal, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        state = os.path.join(tmp, "state")
+        Path(tmp, "five.py").write_text(WORKFLOW)
+        store = open_store(state)
+        with store.batch():
+            for i in range(args.runs):
+                actions.queue_event(store, "bench/go", {"n": i})
+        store.close()
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env.update(PYTHONPYCACHEPREFIX=os.path.join(tmp, "pycache"), DURABLE_STATE_DIR=state)
+        cmd = [DURABLE, "dev", "--headless", "--until-idle", "--idle-wait", "0", "--no-watch"]
+        cmd += ["--concurrency", str(args.concurrency), "five.py"]
+        subprocess.run(
+            [DURABLE, "functions", "five.py"],
+            cwd=tmp,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )  # warms the bytecode cache
+        started = time.perf_counter()
+        subprocess.run(cmd, cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - started
+        store = open_store(state, create=False)
+        runs = list(store.list_runs())
+        store.close()
+    assert len(runs) == args.runs and all(r.status == "completed" for r in runs), "not all ran"
+    span = (max(r.ended_at for r in runs) - min(r.started_at for r in runs)) / 1000
+    print(f"{args.runs} runs of 5 steps, concurrency {args.concurrency}")
+    print(f"  whole process: {elapsed:.2f} s   {args.runs / elapsed:,.0f} runs/s")
+    print(f"  first start -> last end: {span:.2f} s   {args.runs / span:,.0f} runs/s")
+
+
+if __name__ == "__main__":
+    main()
