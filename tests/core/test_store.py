@@ -138,3 +138,17 @@ def test_event_ids_are_idempotent(tmp_path: Path):
     assert store.put_event(event) is True
     assert store.put_event(event) is False
     assert store.queued_count() == 1
+
+
+def test_runs_are_found_by_a_unique_prefix_or_suffix(tmp_path: Path):
+    from durable_cli.engine import actions
+    from durable_cli.errors import InputError
+
+    store = open_store(str(tmp_path / "state"))
+    runs = [RunRecord(id=new_id(5_000), function="f", event={}) for _ in range(3)]
+    store.create_runs(runs)
+    target = runs[1]
+    assert actions.find_run(store, target.id[-8:].lower()).id == target.id
+    assert actions.find_run(store, target.id[:-2] + target.id[-2:]).id == target.id
+    with pytest.raises(InputError, match="no run"):
+        actions.find_run(store, target.id[:10])  # shared by all three: ambiguous
