@@ -1,0 +1,98 @@
+"""`durable dev --headless` picks up a fix saved while a step is failing and retrying."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from pathlib import Path
+
+from cli_support import Project, Runner
+
+SOURCE = textwrap.dedent(
+    """
+    import durable_cli as durable
+    from calls import record
+
+    def first():
+        record("first")
+        return 20
+
+    def second(x):
+        record("second")
+        {body}
+
+    @durable.function(id="fixable", trigger="fix/go", retries=100, backoff=lambda n: 0.1)
+    def fixable(event, step):
+        x = step.run("first", first)
+        return step.run("second", second, x)
+    """
+)
+
+
+def _save(path: Path, body: str, tail: str = "") -> None:
+    tmp = path.with_suffix(".swp")
+    tmp.write_text(SOURCE.format(body=body) + tail)
+    os.replace(tmp, path)  # as editors save: write aside, rename over
+
+
+def _save_until(runner: Runner, path: Path, body: str, seen: str, tail: str = "") -> str:
+    """Save until the runner logs a line containing `seen` (a watcher may arm late)."""
+    before = len(runner.out)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        _save(path, body, tail)
+        try:
+            return runner.wait_for_line(
+                lambda line: seen in line and runner.out.index(line) >= before, timeout=1.0
+            )
+        except AssertionError:
+            continue
+    raise AssertionError(f"never saw {seen!r}: {runner.out[-5:]} {runner.stderr}")
+
+
+def _retries(runner: Runner) -> int:
+    return sum(1 for line in list(runner.out) if "second" in line and "retrying" in line)
+
+
+def _start(project: Project) -> tuple[Runner, Path]:
+    project.add()
+    path = project.root / "fixable.py"
+    _save(path, "raise RuntimeError('bug in second')")
+    runner = project.dev(str(path))
+    project.send("fix/go")
+    runner.wait_for_line(lambda line: "second" in line and "retrying" in line)
+    from helpers import wait_until
+
+    wait_until(lambda: _retries(runner) >= 2, 30, what="two retries of the broken step")
+    return runner, path
+
+
+def _finish(project: Project, runner: Runner) -> None:
+    runner.wait_for_line(lambda line: " -  " in line and "completed" in line, timeout=30)
+    (run,) = project.json("runs")
+    detail = project.json("show", run["id"])
+    assert detail["status"] == "completed"
+    assert detail["output"] == {"fixed": 21}
+    assert project.calls("first") == 1
+    assert runner.stop() in (0, 130)
+
+
+def test_a_fix_saved_while_retrying_completes_the_run(project: Project):
+    runner, path = _start(project)
+    _save_until(runner, path, "return {'fixed': x + 1}", "reloaded")
+    _finish(project, runner)
+
+
+def test_a_syntax_error_in_between_is_reported_and_the_old_code_keeps_retrying(project):
+    runner, path = _start(project)
+    line = _save_until(
+        runner, path, "raise RuntimeError('bug in second')", "load_error", tail="\ndef broken(:\n"
+    )
+    assert f"{path}:" in line and "SyntaxError" in line
+    seen = _retries(runner)
+    from helpers import wait_until
+
+    wait_until(lambda: _retries(runner) > seen, 30, what="the old code retrying again")
+    _save_until(runner, path, "return {'fixed': x + 1}", "reloaded")
+    _finish(project, runner)
