@@ -13,7 +13,7 @@ from ._config import configured_paths
 from ._options import STATE_DEFAULT, StateDir
 from ._send import send as send_event
 
-__all__ = ["COMMANDS", "cancel", "fail", "replay", "send"]
+__all__ = ["COMMANDS", "cancel", "continue_run", "fail", "replay", "send"]
 
 RunId = Annotated[str, typer.Argument(help="A run id or a unique prefix of one.")]
 
@@ -70,6 +70,18 @@ def cancel(run_id: RunId, state_dir: StateDir = STATE_DEFAULT) -> None:
     print(f"cancelled {run.id}")
 
 
+def continue_run(run_id: RunId, state_dir: StateDir = STATE_DEFAULT) -> None:
+    """Let a run held for a code change go on with the new code (steps matched by id).
+
+    The other way out is `durable replay RUN_ID --from STEP_ID` from the first differing step.
+
+    Example: durable continue 01J9Z3K5
+    """
+    with closing(open_store(state_dir, create=False)) as store:
+        run = actions.continue_run(store, run_id)
+    print(f"continuing {run.id}")
+
+
 def fail(
     step_id: Annotated[str, typer.Argument(help="The step to fail.")],
     run: Annotated[
@@ -120,4 +132,10 @@ def _known_functions() -> frozenset[str] | None:
         return None  # a broken workflow is `durable dev`'s to report; don't block a fail
 
 
-COMMANDS = {"send": send, "replay": replay, "cancel": cancel, "fail": fail}
+COMMANDS = {
+    "send": send,
+    "replay": replay,
+    "cancel": cancel,
+    "continue": continue_run,
+    "fail": fail,
+}

@@ -15,6 +15,7 @@ from ..store import RunRecord, StepRecord, Store, dumps, new_id
 __all__ = [
     "MAX_EVENT_BYTES",
     "cancel_run",
+    "continue_run",
     "find_run",
     "inject_failure",
     "make_event",
@@ -233,3 +234,18 @@ def set_step_mode(
     else:
         raise InputError("say which run or which function")
     store.notify()
+
+
+def continue_run(store: Store, run_id: str) -> RunRecord:
+    """Release a run held for a code change: go on with the new code, steps matched by id."""
+    run = find_run(store, run_id)
+    if run.status != "paused" or "code_change" not in run.meta:
+        raise InputError(f"run {run.id} is {run.status}, not held for a code change")
+    run.meta["ignore_code_change"] = True
+    run.meta.pop("code_change", None)
+    run.status, run.reason = "queued", None
+    with store.batch():
+        store.save_run(run)
+        store.set_flag(f"runq/{run.id}", True)  # the runner's cue to pick it up
+    store.notify()
+    return run

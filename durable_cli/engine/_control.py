@@ -99,11 +99,8 @@ class Controls:
 
     def continue_anyway(self: Engine, run_id: str) -> None:
         """After a code-change hold: go on with the new code, matching steps by id."""
-        run = actions.find_run(self.store, run_id)
-        run.meta["ignore_code_change"] = True
-        run.meta.pop("code_change", None)
-        run.meta["resume"] = True
-        self.store.save_run(run)
+        run = actions.continue_run(self.store, run_id)
+        self.emit_run(run, "queued")
         self.enqueue(run.id)
 
     def swap_registry(self: Engine, registry: Registry) -> None:

@@ -96,3 +96,40 @@ def test_a_syntax_error_in_between_is_reported_and_the_old_code_keeps_retrying(p
     wait_until(lambda: _retries(runner) > seen, 30, what="the old code retrying again")
     _save_until(runner, path, "return {'fixed': x + 1}", "reloaded")
     _finish(project, runner)
+
+
+RENAMED = textwrap.dedent(
+    """
+    import durable_cli as durable
+
+    @durable.function(id="renamed", trigger="ren/go", retries=100, backoff=lambda n: 0.1)
+    def renamed(event, step):
+        a = step.run("a", lambda: 1)
+        b = step.run("{second}", lambda: 2)
+        return step.run("c", {last})
+    """
+)
+
+
+def test_a_code_change_holds_the_run_until_continue(project: Project):
+    project.add()
+    path = project.root / "renamed.py"
+    path.write_text(RENAMED.format(second="b", last="lambda: 1 / 0"))
+    runner = project.dev(str(path))
+    project.send("ren/go")
+    runner.wait_for_line(lambda line: " c  " in line and "retrying" in line)
+    # b is renamed while c retries: the journal's b would otherwise be skipped over
+    fixed = RENAMED.format(second="b2", last="lambda: 3")
+    tmp = path.with_suffix(".swp")
+    tmp.write_text(fixed)
+    os.replace(tmp, path)
+    held = runner.wait_for_line(lambda line: "code_changed" in line, timeout=30)
+    assert "'b2'" in held and "'b'" in held
+    (run,) = project.json("runs")
+    assert run["status"] == "paused"
+    assert project.ok("continue", run["id"]) == f"continuing {run['id']}"
+    runner.wait_for_line(lambda line: " -  " in line and "completed" in line, timeout=30)
+    detail = project.json("show", run["id"])
+    assert detail["output"] == 3
+    assert [s["id"] for s in detail["steps"]] == ["a", "b", "c", "b2"]
+    assert runner.stop() in (0, 130)
