@@ -52,11 +52,17 @@ WORKFLOW = textwrap.dedent(
 
 def _crash_once(tmp: Path, env: dict[str, str]) -> str:
     state = str(tmp / "state")
-    subprocess.run([DURABLE, "send", "bench/crash", "--state-dir", state], check=True, env=env,
-                   capture_output=True)
+    subprocess.run(
+        [DURABLE, "send", "bench/crash", "--state-dir", state],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     first = subprocess.run(
         [DURABLE, "dev", str(tmp / "wf.py"), "--headless", "--no-watch", "--state-dir", state],
-        env=env, capture_output=True, timeout=60,
+        env=env,
+        capture_output=True,
+        timeout=60,
     )
     assert first.returncode == -9, first.stderr.decode()
     return state
@@ -77,9 +83,22 @@ def whole_process(trials: int) -> list[float]:
             state = _crash_once(tmp, env)
             started = time.time()
             subprocess.run(
-                [DURABLE, "dev", str(tmp / "wf.py"), "--headless", "--no-watch", "--until-idle",
-                 "--idle-wait", "0", "--state-dir", state],
-                env=env, capture_output=True, timeout=60, check=True,
+                [
+                    DURABLE,
+                    "dev",
+                    str(tmp / "wf.py"),
+                    "--headless",
+                    "--no-watch",
+                    "--until-idle",
+                    "--idle-wait",
+                    "0",
+                    "--state-dir",
+                    state,
+                ],
+                env=env,
+                capture_output=True,
+                timeout=60,
+                check=True,
             )
             figures.append(_starts(tmp / "mark")[1] - started)
     return figures
@@ -111,11 +130,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=10)
     args = parser.parse_args()
-    for name, measure in (("whole `durable dev` process", whole_process),
-                          ("engine start, in process", in_process)):
+    for name, measure in (
+        ("whole `durable dev` process", whole_process),
+        ("engine start, in process", in_process),
+    ):
         figures = sorted(measure(args.trials))
-        print(f"crash -> step running again, {name}: p50 {statistics.median(figures) * 1000:.0f}"
-              f" ms, max {figures[-1] * 1000:.0f} ms ({len(figures)} trials)")
+        print(
+            f"crash -> step running again, {name}: p50 {statistics.median(figures) * 1000:.0f}"
+            f" ms, max {figures[-1] * 1000:.0f} ms ({len(figures)} trials)"
+        )
 
 
 if __name__ == "__main__":

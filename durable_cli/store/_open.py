@@ -40,6 +40,7 @@ __all__ = [
     "open_journal",
     "peek_version",
     "prepare_dir",
+    "raw_reads_safe",
 ]
 
 SCHEMA_VERSION = 1
@@ -238,23 +239,44 @@ def create_journal(path: str) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+# Closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
+# included: once a journal is attached here, its files are never opened by hand again (the
+# checks ran on the first open; connections in other threads may outlive a store's close)
+_ATTACHED: set[tuple[int, int]] = set()
+_OPENING = threading.Lock()
+
+
+def raw_reads_safe(path: str) -> bool:
+    """Whether this process may open and close the journal's files itself (none attached)."""
+    try:
+        st = os.stat(os.path.join(path, DB))
+    except OSError:
+        return True
+    return (st.st_dev, st.st_ino) not in _ATTACHED
+
+
 def open_journal(path: str, *, create: bool, durability: str) -> JournalCache:
     """Check, create if needed and attach the journal in the state dir at `path`."""
     if durability not in DURABILITY:
         raise InputError(f"durability {durability!r} is not one of {', '.join(sorted(DURABILITY))}")
-    if prepare_dir(path, create):
-        check_database(path)
-        version = peek_version(path)
-        if version is None:
-            raise StateError(f"{path}: not a durable state dir (no schema record)")
-        if version != SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"{path}: state dir has schema version {version}; this durable "
-                f"reads version {SCHEMA_VERSION}. Use a matching durable or another --state-dir"
-            )
-    else:
-        create_journal(path)
-    return JournalCache.attach(path, synchronous=DURABILITY[durability])
+    with _OPENING:
+        if prepare_dir(path, create):
+            if raw_reads_safe(path):
+                check_database(path)
+            version = peek_version(path)
+            if version is None:
+                raise StateError(f"{path}: not a durable state dir (no schema record)")
+            if version != SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"{path}: state dir has schema version {version}; this durable reads"
+                    f" version {SCHEMA_VERSION}. Use a matching durable or another --state-dir"
+                )
+        else:
+            create_journal(path)
+        cache = JournalCache.attach(path, synchronous=DURABILITY[durability])
+        st = os.stat(os.path.join(path, DB))
+        _ATTACHED.add((st.st_dev, st.st_ino))
+    return cache
 
 
 class JournalCache(diskcache.Cache):
