@@ -7,6 +7,7 @@ if TYPE_CHECKING:
     from . import _actions as actions
     from ._backoff import MAX_DELAY_S, retry_delay_s
     from ._clock import Clock, VirtualClock, WallClock
+    from ._cron import CRON_EVENT, next_tick
     from ._describe import describe_error
     from ._engine import Engine
     from ._invocation import Invocation, Verdict
@@ -21,6 +22,8 @@ _WHERE = {
     "actions": ("._actions", None),
     "MAX_DELAY_S": ("._backoff", "MAX_DELAY_S"),
     "retry_delay_s": ("._backoff", "retry_delay_s"),
+    "CRON_EVENT": ("._cron", "CRON_EVENT"),
+    "next_tick": ("._cron", "next_tick"),
     "Clock": ("._clock", "Clock"),
     "VirtualClock": ("._clock", "VirtualClock"),
     "WallClock": ("._clock", "WallClock"),
@@ -51,6 +54,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CRON_EVENT",
     "MAX_DELAY_S",
     "Change",
     "Clock",
@@ -67,6 +71,7 @@ __all__ = [
     "discover_files",
     "load_file",
     "load_paths",
+    "next_tick",
     "retry_delay_s",
     "run_detail",
     "run_summary",

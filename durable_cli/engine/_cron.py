@@ -17,7 +17,7 @@ from ..store import RunRecord
 if TYPE_CHECKING:
     from ._engine import Engine
 
-__all__ = ["CRON_EVENT", "CronScheduler"]
+__all__ = ["CRON_EVENT", "CronScheduler", "next_tick"]
 
 CRON_EVENT = "durable/cron"
 

@@ -356,9 +356,11 @@ class Engine(Controls, Intake, StepServices):
         stop: asyncio.Event | None = None,
         recover: bool = True,
         until_ms: int | None = None,
+        cron: bool = True,
     ) -> None:
         """Run until `stop` is set, or with `until_idle` until nothing can progress soon, or
-        until the clock passes `until_ms` (handy with virtual time)."""
+        until the clock passes `until_ms` (handy with virtual time). `cron=False` leaves cron
+        schedules unarmed (the testing helper fires one tick itself)."""
         loop = self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         fd = self.store.wake_fd()
@@ -366,7 +368,8 @@ class Engine(Controls, Intake, StepServices):
             loop.add_reader(fd, self._on_ping)
         if recover:
             self._recover()
-        self.cron.arm_all(catch_up=recover)
+        if cron:
+            self.cron.arm_all(catch_up=recover)
         last_look = time.monotonic()
         try:
             while not (stop is not None and stop.is_set()):

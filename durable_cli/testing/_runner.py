@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..engine import Engine, Registry, VirtualClock, actions
+from ..engine import CRON_EVENT, Engine, Registry, VirtualClock, actions, next_tick
 from ..sdk import Event, Function
 from ..store import RunRecord, StepRecord, Store, new_id, open_store
 from . import _observe
@@ -126,6 +126,8 @@ def _prepare(
 def _event_fields(fn: Function, data: Any, event: Any) -> dict[str, Any]:
     """Name, data, id and ts of the triggering event (validated later by `make_event`)."""
     default = fn.triggers[0] if fn.triggers else f"invoke/{fn.id}"
+    if not fn.triggers and fn.options.cron:
+        default = CRON_EVENT  # a cron function's run is one tick: see `_serve`
     fields: dict[str, Any] = {"name": default, "data": None, "id": None, "ts": None}
     if isinstance(event, str):
         fields["name"] = event
@@ -165,8 +167,17 @@ def _serve(plan: _Plan, store: Store) -> RunResult:
     engine = Engine(
         store, plan.registry, clock=clock, interceptor=plan.interceptor, listeners=[plan.feeder]
     )
-    now = clock.now_ms()
     fields = plan.event
+    if fields["name"] == CRON_EVENT and plan.fn.options.cron and fields["data"] is None:
+        # a cron tick on virtual time: the clock moves to the schedule's next tick and the run
+        # gets the event the scheduler would have sent
+        tick = next_tick(plan.fn.options.cron, clock.now_ms())
+        clock.advance(tick - clock.now_ms())
+        fields = {
+            **fields,
+            "data": {"cron": plan.fn.options.cron, "scheduled_at": tick, "skipped_ticks": 0},
+        }
+    now = clock.now_ms()
     event = actions.make_event(
         fields["name"], fields["data"], event_id=fields["id"], ts=fields["ts"] or now
     )
@@ -180,7 +191,7 @@ def _serve(plan: _Plan, store: Store) -> RunResult:
         store.put_event(event, queue=False)
         store.create_runs([run])
     try:
-        asyncio.run(asyncio.wait_for(engine.serve(until_idle=True), plan.timeout))
+        asyncio.run(asyncio.wait_for(engine.serve(until_idle=True, cron=False), plan.timeout))
     except TimeoutError:
         lines = _read(store, run.id, plan.interceptor).timeline().splitlines()
         if len(lines) > _TIMELINE_TAIL + 1:  # a runaway loop: its latest steps tell the story
