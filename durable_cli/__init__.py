@@ -8,6 +8,8 @@ def process_document(event: durable.Event, step: durable.Step):
     ...
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._client import send
 from .errors import (
     DurableError,
@@ -17,9 +19,22 @@ from .errors import (
     RetryAfterError,
     StepError,
 )
-from .sdk import AsyncStep, Event, Function, Step, function
+
+if TYPE_CHECKING:
+    from .sdk import AsyncStep, Event, Function, Step, function
 
 __version__ = "0.1.0"
+
+_SDK = frozenset({"AsyncStep", "Event", "Function", "Step", "function"})
+
+
+def __getattr__(name: str) -> Any:
+    """The authoring API, imported on first use: `durable send` never needs it."""
+    if name in _SDK:
+        from . import sdk
+
+        return getattr(sdk, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AsyncStep",
