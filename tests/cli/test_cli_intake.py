@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
 from helpers import wait_until
 
 
@@ -71,11 +70,6 @@ def test_four_processes_times_25_concurrent_sends_make_exactly_100_runs(project)
     assert project.calls("notify-success") == 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store bug: a process opening a state dir another process is still creating sees "
-    "cache.db without its schema record and refuses it ('not a durable state dir')",
-)
 def test_concurrent_sends_into_a_fresh_state_dir_all_land(project):
     sent = _send_from_four_processes(project.state)
     assert len(sent) == 100
