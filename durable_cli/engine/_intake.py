@@ -93,7 +93,7 @@ class Intake:
             modes = self.store.flags("stepmode/")  # once per batch, not once per run
             # small batches: the claim runs on the loop thread the TUI shares
             created = self.store.claim_events(
-                lambda ev: self._plan_runs(ev, resumed, modes), limit=64
+                lambda ev: self._plan_runs(ev, resumed, modes), limit=16
             )
             # claims come in batches: come back for the rest after dispatching these
             self._intake_due = bool(self.store.queued_count())
