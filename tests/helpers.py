@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -21,3 +22,22 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
         time.sleep(interval)
+
+
+async def until(
+    condition: Callable[[], T],
+    timeout: float = 15.0,
+    what: str = "",
+    pause: Callable[[float], Awaitable[object]] | None = None,
+) -> T:
+    """The async twin of `wait_until`: yields to the loop (or `pause`, e.g. a Pilot's) between
+    looks, so the app or engine under test keeps running."""
+    deadline = time.monotonic() + timeout
+    wait = pause or asyncio.sleep
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        await wait(0.02)

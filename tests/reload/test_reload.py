@@ -8,10 +8,10 @@ import os
 import sys
 import textwrap
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import until
 
 from durable_cli.engine import Change, Engine, Reloader, load_paths, run_detail
 from durable_cli.store import open_store
@@ -52,14 +52,6 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-async def _until(cond: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
 class Dev:
     """An engine and its reloader on one loop, as `durable dev` runs them."""
 
@@ -88,7 +80,7 @@ class Dev:
             assert time.monotonic() < deadline, "the watcher never saw a change"
             _write(path, path.read_text())
             with contextlib.suppress(AssertionError):
-                await _until(lambda: bool(self.kinds("reload")), timeout=0.5)
+                await until(lambda: bool(self.kinds("reload")), timeout=0.5)
         self.changes.clear()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -123,9 +115,9 @@ async def test_fixing_the_failing_step_while_it_retries(tmp_path, workflow):
     path, log = workflow
     async with Dev(tmp_path, [path]) as dev:
         dev.engine.send("go", {})
-        await _until(lambda: dev.attempts("second") >= 3)
+        await until(lambda: dev.attempts("second") >= 3)
         _write(path, WORKFLOW.format(body="return {'fixed': x + 41}"))
-        await _until(lambda: any(r.finished for r in dev.store.list_runs()))
+        await until(lambda: any(r.finished for r in dev.store.list_runs()))
         (run,) = dev.store.list_runs()
         assert run.status == "completed"
         assert run.output == {"fixed": 42}
@@ -137,17 +129,17 @@ async def test_a_syntax_error_is_reported_and_the_old_code_keeps_retrying(tmp_pa
     path, _log = workflow
     async with Dev(tmp_path, [path]) as dev:
         dev.engine.send("go", {})
-        await _until(lambda: dev.attempts("second") >= 2)
+        await until(lambda: dev.attempts("second") >= 2)
         _write(path, WORKFLOW.format(body=BROKEN) + "\ndef oops(:\n")
-        await _until(lambda: bool(dev.kinds("load_error")))
+        await until(lambda: bool(dev.kinds("load_error")))
         error = dev.kinds("load_error")[0]
         assert error.detail["file"] == str(path)
         assert error.detail["line"] == WORKFLOW.count("\n") + 2
         assert "SyntaxError" in error.error
         seen = dev.attempts("second")
-        await _until(lambda: dev.attempts("second") > seen)  # old code still live
+        await until(lambda: dev.attempts("second") > seen)  # old code still live
         _write(path, WORKFLOW.format(body=FIXED))
-        await _until(lambda: any(r.finished for r in dev.store.list_runs()))
+        await until(lambda: any(r.finished for r in dev.store.list_runs()))
         (run,) = dev.store.list_runs()
         assert run.output == {"fixed": 42}
 
@@ -168,10 +160,10 @@ async def test_an_added_function_starts_receiving_events(tmp_path, workflow):
             """
             ),
         )
-        await _until(lambda: "extra" in dev.engine.registry.functions)
+        await until(lambda: "extra" in dev.engine.registry.functions)
         assert dev.kinds("reload")[-1].detail["added"] == ["extra"]
         dev.engine.send("extra/go", {})
-        await _until(lambda: any(r.status == "completed" for r in dev.store.list_runs()))
+        await until(lambda: any(r.status == "completed" for r in dev.store.list_runs()))
 
 
 async def test_a_duplicate_id_across_files_is_a_load_error_naming_both(tmp_path, workflow):
@@ -179,12 +171,12 @@ async def test_a_duplicate_id_across_files_is_a_load_error_naming_both(tmp_path,
     async with Dev(tmp_path, [path.parent]) as dev:
         clash = path.parent / "clash_flow.py"
         _write(clash, path.read_text())
-        await _until(lambda: bool(dev.kinds("load_error")))
+        await until(lambda: bool(dev.kinds("load_error")))
         message = dev.kinds("load_error")[0].error
         assert str(path) in message and str(clash) in message
         assert "job" in dev.engine.registry.functions  # the last good version stays live
         clash.unlink()
-        await _until(lambda: bool(dev.kinds("reload")))
+        await until(lambda: bool(dev.kinds("reload")))
 
 
 async def test_a_change_to_an_imported_local_module_reloads(tmp_path, workflow, monkeypatch):
@@ -199,8 +191,8 @@ async def test_a_change_to_an_imported_local_module_reloads(tmp_path, workflow, 
     async with Dev(tmp_path, [path]) as dev:
         assert str(helper) in dev.reloader.files
         _write(helper, "ANSWER = 2\n")
-        await _until(lambda: bool(dev.kinds("reload")))
+        await until(lambda: bool(dev.kinds("reload")))
         dev.engine.send("go", {})
-        await _until(lambda: any(r.finished for r in dev.store.list_runs()))
+        await until(lambda: any(r.finished for r in dev.store.list_runs()))
         (run,) = dev.store.list_runs()
         assert run.output == 2

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from helpers import until
 from textual.pilot import Pilot
 
 from durable_cli.engine import Engine
@@ -56,14 +56,7 @@ async def wait_for(
     pilot: Pilot[Any], condition: Callable[[], Any], what: str, timeout: float = 10.0
 ) -> Any:
     """Let the app run until `condition()` is truthy (returned); fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await pilot.pause(0.02)
+    return await until(condition, timeout, what, pause=pilot.pause)
 
 
 # -- a journal with fixed ids and times, for snapshots and screenshots ------------------------
