@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..errors import StateError
 from ..sdk import Function
 from ..store import RunRecord, Store
 from ._clock import Clock, WallClock
@@ -31,6 +32,7 @@ StepInterceptor = Callable[[RunRecord, str, int], Callable[..., Any] | None]
 _RESUMABLE = ("queued", "running", "retrying", "sleeping", "waiting")
 _POLL_S = 1.0  # fallback look at the queue, for senders that could not poke the wake FIFO
 _TIMER = "timer:"  # timers that are not a run's own wake-up: debounce, cron, finish timeouts
+_JOURNAL_RETRY_MS = 2000  # a run whose journal write failed tries again this much later
 
 
 class Engine(Controls, Intake, StepServices):
@@ -252,6 +254,8 @@ class Engine(Controls, Intake, StepServices):
                     error=f"{type(exc).__name__}: {exc}",
                 )
             )
+            if isinstance(exc, StateError):  # the journal could not be written (disk full…)
+                self._set_timer(run_id, self.clock.now_ms() + _JOURNAL_RETRY_MS)
         finally:
             self._active.pop(run_id, None)
             if run_id in self._again:

@@ -16,6 +16,7 @@ from ..errors import (
     InjectedFailure,
     OutputNotStorableError,
     RunCancelled,
+    StateError,
     StepError,
     Suspend,
     is_retriable,
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
     from ._engine import Engine
 
 __all__ = ["Invocation", "Verdict"]
+
+
+class _JournalFailed(ControlFlow):
+    """A step's result could not be journaled (disk full…): unwinds the handler uncatchably."""
+
 
 _SETTLED = ("completed", "failed")
 
@@ -231,7 +237,10 @@ class Invocation(ToolSteps):
 
     def _commit(self, rec: StepRecord, inject_key: str | None, with_run: bool = False) -> None:
         run = self.run if (with_run or self.run.step_mode) else None
-        self.engine.store.save_step(rec, run=run, consume=inject_key)
+        try:
+            self.engine.store.save_step(rec, run=run, consume=inject_key)
+        except StateError as exc:
+            raise _JournalFailed() from exc
 
     # -- step kinds -------------------------------------------------------------------------
     def _step_mode_gate(self, sid: str, rec: StepRecord | None, kind: str) -> StepRecord | None:
@@ -292,6 +301,10 @@ class Invocation(ToolSteps):
             return Verdict("cancelled")
         if isinstance(err, KeyboardInterrupt | SystemExit):
             raise err
+        if isinstance(err, _JournalFailed):
+            err = err.__cause__
+        if isinstance(err, StateError):
+            raise err  # the journal failed, not the run: it stays as last committed, retried
         run, now = self.run, self._now()
         if err is None:
             try:

@@ -82,6 +82,8 @@ class JSONDisk(Disk):
         """Write a value file owner-only whatever the umask; never leave a partial one."""
         folder = os.path.dirname(full_path)
         for attempt in range(10):
+            # both levels (ab/cd/) explicitly: makedirs gives the parents it creates mode 0777
+            os.makedirs(os.path.dirname(folder), mode=0o700, exist_ok=True)
             os.makedirs(folder, mode=0o700, exist_ok=True)
             try:
                 fd = os.open(full_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

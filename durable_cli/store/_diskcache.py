@@ -35,11 +35,13 @@ from ._rows import Rows
 __all__ = ["DB", "SCHEMA_VERSION", "DiskcacheStore", "open_store"]
 
 
-def open_store(path: str, *, create: bool = True, durability: str = "normal") -> DiskcacheStore:
+def open_store(path: str, *, create: bool = True, durability: str | None = None) -> DiskcacheStore:
     """Open (creating if asked) the state dir at `path`.
 
     `durability="normal"` (SQLite WAL, synchronous=NORMAL) survives a crash of any process;
-    `"full"` also fsyncs every commit, so a power cut loses nothing that was committed.
+    `"full"` also fsyncs every commit (and value file), so a power cut loses nothing committed.
+    Given, it is recorded in the state dir; None (the default) uses the recorded level, so
+    every process writing there commits alike.
     """
     return DiskcacheStore(path, create=create, durability=durability)
 
@@ -47,13 +49,13 @@ def open_store(path: str, *, create: bool = True, durability: str = "normal") ->
 class DiskcacheStore:
     """`Store` on diskcache: see the module docstring for the key layout."""
 
-    def __init__(self, path: str, *, create: bool = True, durability: str = "normal") -> None:
+    def __init__(self, path: str, *, create: bool = True, durability: str | None = None) -> None:
         """Open the state dir, refusing (untouched) one that is damaged or of another version."""
         self.path = os.path.abspath(path)
-        self.durability = durability
         self._cache = retry_busy(
             self.path, lambda: open_journal(self.path, create=create, durability=durability)
         )
+        self.durability = self._cache.durability  # "normal" or "full"
         self._rows = Rows(self._cache, self.path)
         self._lock_fd: int | None = None
         self._wake_fd: int | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import os
 import random
 import sqlite3
 import time
@@ -64,6 +65,8 @@ def translate(exc: BaseException, path: str) -> StateError:
         if code == _SQLITE_CANTOPEN:
             return StateError(f"{path}: can't open the journal ({detail}); check permissions")
         if code == _SQLITE_IOERR:
+            if _disk_full(path):  # SQLite can't grow its -shm file: an I/O error, not FULL
+                return StateError(f"{path}: disk full: the journal could not be opened ({detail})")
             return StateError(f"{path}: I/O error on the journal ({detail})")
         if is_busy(exc):
             return _busy_error(path)
@@ -77,6 +80,14 @@ def translate(exc: BaseException, path: str) -> StateError:
             return StateError(f"{path}: disk full: {where} could not be written ({reason})")
         return StateError(f"{path}: {where}: {reason}")
     return StateError(f"{path}: {detail}")
+
+
+def _disk_full(path: str) -> bool:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 64 * 1024
 
 
 def _busy_error(path: str) -> StateError:

@@ -27,6 +27,7 @@ import diskcache
 
 from ..errors import InputError, SchemaVersionError, StateError
 from ._codec import JSONDisk, loads
+from ._guard import translate
 
 __all__ = [
     "DB",
@@ -37,6 +38,7 @@ __all__ = [
     "JournalCache",
     "check_database",
     "create_journal",
+    "file_problem",
     "open_journal",
     "peek_version",
     "prepare_dir",
@@ -63,6 +65,7 @@ SETTINGS: dict[str, Any] = {
     "sqlite_synchronous": 1,
 }
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_DURABILITY_KEY = "meta/durability"
 _SPARE = {LOCK, WAKE}  # what a state dir may hold besides the journal's own files
 
 
@@ -112,7 +115,7 @@ def check_database(path: str) -> None:
     """Cheap checks on the database file and its WAL before SQLite touches them."""
     db = os.path.join(path, DB)
     for attempt in range(3):
-        problem = _file_problem(db)
+        problem = file_problem(db)
         if problem is None:
             return
         # another process may be mid-checkpoint (the header written before the file grows,
@@ -121,7 +124,8 @@ def check_database(path: str) -> None:
     raise StateError(f"{db}: {problem}; run `durable doctor {path}`")
 
 
-def _file_problem(db: str) -> str | None:
+def file_problem(db: str) -> str | None:
+    """What is wrong with the database file and its WAL, judged from their bytes; None: fine."""
     try:
         with open(db, "rb") as fh:
             header = fh.read(100)
@@ -185,9 +189,7 @@ def peek_version(path: str) -> int | None:
             if "no such table" in str(exc):
                 return None
             if attempt == 3:
-                raise StateError(
-                    f"{db}: the state database is damaged ({exc}); run `durable doctor {path}`"
-                ) from None
+                raise translate(exc, path) from None
             # the WAL may have come or gone (another process's last close) since the look
             time.sleep(0.02 * (attempt + 1))
     return None  # pragma: no cover - the loop returns or raises
@@ -255,9 +257,9 @@ def raw_reads_safe(path: str) -> bool:
     return (st.st_dev, st.st_ino) not in _ATTACHED
 
 
-def open_journal(path: str, *, create: bool, durability: str) -> JournalCache:
+def open_journal(path: str, *, create: bool, durability: str | None) -> JournalCache:
     """Check, create if needed and attach the journal in the state dir at `path`."""
-    if durability not in DURABILITY:
+    if durability is not None and durability not in DURABILITY:
         raise InputError(f"durability {durability!r} is not one of {', '.join(sorted(DURABILITY))}")
     with _OPENING:
         if prepare_dir(path, create):
@@ -273,34 +275,62 @@ def open_journal(path: str, *, create: bool, durability: str) -> JournalCache:
                 )
         else:
             create_journal(path)
-        cache = JournalCache.attach(path, synchronous=DURABILITY[durability])
+        cache = JournalCache.attach(path)
+        cache.settle_durability(durability)
         st = os.stat(os.path.join(path, DB))
         _ATTACHED.add((st.st_dev, st.st_ino))
     return cache
 
 
 class JournalCache(diskcache.Cache):
-    """diskcache's `Cache` attached to an existing journal, at a chosen `synchronous` level."""
+    """diskcache's `Cache` attached to an existing journal, at the journal's durability."""
 
     synchronous = 1
+    durability = "normal"
 
     @classmethod
-    def attach(cls, directory: str, *, synchronous: int) -> JournalCache:
+    def attach(cls, directory: str) -> JournalCache:
         """Attach without rewriting settings: only what `Cache.__init__` leaves set is set."""
         self = cls.__new__(cls)
         self._directory = directory
         self._timeout = BUSY_TIMEOUT_S
         self._local = threading.local()
         self._txn_id = None
-        self.synchronous = synchronous
         settings = {**SETTINGS, **dict(self._sql("SELECT key, value FROM Settings").fetchall())}
         for key, value in settings.items():
             setattr(self, key, value)
         disk_args = {k[5:]: v for k, v in settings.items() if k.startswith("disk_")}
         self._disk = JSONDisk(directory, **disk_args)
-        self._disk.fsync = synchronous >= DURABILITY["full"]
         ((self._page_size,),) = self._sql("PRAGMA page_size").fetchall()
         return self
+
+    def settle_durability(self, wanted: str | None) -> str:
+        """Use `wanted` and record it in the journal, or (None) the level recorded there.
+
+        Recorded, so that every process writing to this state dir (`durable send`, application
+        code) commits as durably as the runner was told to, without being told itself.
+        """
+        sql = self._sql
+        found = sql(
+            "SELECT mode, value FROM Cache WHERE key = ? AND raw = 1", (_DURABILITY_KEY,)
+        ).fetchone()
+        recorded = self._disk.fetch(found[0], None, found[1], False) if found else "normal"
+        if recorded not in DURABILITY:
+            recorded = "normal"
+        if wanted is not None and wanted != recorded:
+            size, mode, _, value = self._disk.store(wanted, False)
+            now = time.time()
+            sql(
+                "INSERT OR REPLACE INTO Cache(key, raw, store_time, expire_time, access_time,"
+                " access_count, tag, size, mode, filename, value)"
+                " VALUES (?, 1, ?, NULL, ?, 0, NULL, ?, ?, NULL, ?)",
+                (_DURABILITY_KEY, now, now, size, mode, value),
+            )
+        self.durability = wanted or recorded
+        self.synchronous = DURABILITY[self.durability]
+        self._disk.fsync = self.durability == "full"
+        sql(f"PRAGMA synchronous = {self.synchronous}")  # this thread's connection is open
+        return self.durability
 
     @property
     def _con(self) -> sqlite3.Connection:
