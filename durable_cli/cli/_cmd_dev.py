@@ -35,6 +35,15 @@ def dev(
     concurrency: Annotated[
         int, typer.Option("--concurrency", metavar="N", help="Runs in flight at once.")
     ] = 16,
+    durability: Annotated[
+        str | None,
+        typer.Option(
+            "--durability",
+            metavar="normal|full",
+            help="normal: survives a crash of any process (default). full: an fsync per commit,"
+            " survives power loss, costs ~2x per step. Recorded in the state dir for senders.",
+        ),
+    ] = None,
     state_dir: StateDir = STATE_DEFAULT,
 ) -> None:
     """Load workflow files, run queued events and unfinished runs, reload on change.
@@ -51,6 +60,7 @@ def dev(
         idle_wait=idle_wait,
         watch=not no_watch,
         concurrency=concurrency,
+        durability=durability,
     )
     if code:
         raise typer.Exit(code)

@@ -15,7 +15,7 @@ from ..store import RUN_STATUSES, open_store
 from ._config import workflow_paths
 from ._options import STATE_DEFAULT, Json, Paths, StateDir
 
-__all__ = ["COMMANDS", "functions", "runs", "show"]
+__all__ = ["COMMANDS", "doctor", "functions", "runs", "show"]
 
 
 def _print_json(value: Any) -> None:
@@ -102,4 +102,22 @@ def show(
         _render.run_view(detail)
 
 
-COMMANDS = {"functions": functions, "runs": runs, "show": show}
+def doctor(as_json: Json = False, state_dir: StateDir = STATE_DEFAULT) -> None:
+    """Check a state dir and explain what it finds; writes nothing. Exit 1 if anything is broken.
+
+    Example: durable doctor --state-dir .durable
+    """
+    from ..engine._doctor import doctor as check
+    from ..engine._doctor import exit_code, format_findings
+
+    findings = check(state_dir)
+    if as_json:
+        _print_json([f.to_dict() for f in findings])
+    else:
+        print("\n".join(format_findings(findings)))
+    code = exit_code(findings)
+    if code:
+        raise typer.Exit(code)
+
+
+COMMANDS = {"functions": functions, "runs": runs, "show": show, "doctor": doctor}

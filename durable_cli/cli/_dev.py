@@ -36,6 +36,7 @@ def run_dev(
     idle_wait: float = 2.0,
     watch: bool = True,
     concurrency: int = 16,
+    durability: str | None = None,
 ) -> int:
     """Run the workflows under `paths`; returns the exit code."""
     from ..engine import Engine, load_paths
@@ -47,7 +48,7 @@ def run_dev(
         raise InputError("--concurrency must be 1 or more")
     names = workflow_paths(paths)
     registry = load_paths(names)  # before the store opens: a broken file writes nothing
-    with closing(open_store(state_dir)) as store:
+    with closing(open_store(state_dir, durability=durability)) as store:
         store.lock_runner()
         engine = Engine(store, registry, concurrency=concurrency)
         app = _tui() if not headless and sys.stdout.isatty() else None
