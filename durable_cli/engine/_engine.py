@@ -24,6 +24,7 @@ from ._invocation import Invocation, Verdict
 from ._listener import Change, Listener
 from ._registry import FAILED_EVENT, Registry
 from ._services import StepServices
+from ._timers import _TIMER, Timers
 
 __all__ = ["Engine", "StepInterceptor"]
 
@@ -31,11 +32,10 @@ StepInterceptor = Callable[[RunRecord, str, int], Callable[..., Any] | None]
 
 _RESUMABLE = ("queued", "running", "retrying", "sleeping", "waiting")
 _POLL_S = 1.0  # fallback look at the queue, for senders that could not poke the wake FIFO
-_TIMER = "timer:"  # timers that are not a run's own wake-up: debounce, cron, finish timeouts
 _JOURNAL_RETRY_MS = 2000  # a run whose journal write failed tries again this much later
 
 
-class Engine(Controls, Intake, StepServices):
+class Engine(Controls, Intake, StepServices, Timers):
     """Runs functions for events, step by step, journaling every step before moving on."""
 
     def __init__(
@@ -156,55 +156,6 @@ class Engine(Controls, Intake, StepServices):
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    # -- timers -----------------------------------------------------------------------------
-    def _set_timer(self, timer_id: str, at: int) -> None:
-        self._timer_at[timer_id] = at
-        heapq.heappush(self._timers, (at, timer_id))
-        self._poke()
-
-    def _next_timer(self, *, work_only: bool = False) -> int | None:
-        timers = self._timers
-        while timers and self._timer_at.get(timers[0][1]) != timers[0][0]:
-            heapq.heappop(timers)
-        if not work_only:
-            return timers[0][0] if timers else None
-        # cron ticks recur forever: they are not work that is waiting to finish
-        due = [
-            at
-            for at, tid in timers
-            if self._timer_at.get(tid) == at and not tid.startswith(f"{_TIMER}cron/")
-        ]
-        return min(due) if due else None
-
-    def _fire_timers(self) -> None:
-        now = self.clock.now_ms()
-        while True:
-            nxt = self._next_timer()
-            if nxt is None or nxt > now:
-                return
-            _, timer_id = heapq.heappop(self._timers)
-            del self._timer_at[timer_id]
-            if not timer_id.startswith(_TIMER):
-                self._enqueue(timer_id)
-                continue
-            self._fire_special(timer_id.removeprefix(_TIMER))
-
-    def _fire_special(self, what: str) -> None:
-        run = None
-        if what.startswith("debounce/"):
-            run = self.flow.fire_debounce(what)
-        elif what.startswith("cron/"):
-            run = self.cron.fire(what.removeprefix("cron/"))
-        elif what.startswith("finish/"):
-            victim = self.store.get_run(what.removeprefix("finish/"))
-            if victim is not None and not victim.finished:
-                fn = self.registry.get(victim.function)
-                limit = fn.options.timeouts.get("finish") if fn else None
-                self._cancel_now(victim, f"timed out: did not finish within {limit or '?'}s")
-        if run is not None:
-            self.emit_run(run, "queued")
-            self._enqueue(run.id, run.meta.get("priority", 0))
-
     # -- driving runs -----------------------------------------------------------------------
     def _recover(self) -> None:
         """On start: every unfinished run resumes (oldest first) or waits for its timer."""
@@ -222,13 +173,6 @@ class Engine(Controls, Intake, StepServices):
         self.flow.recover_timers()
         for key in self.store.flags("runq/"):  # queued runs were all picked up above
             self.store.set_flag(key, None)
-
-    def _arm_finish_timeout(self, run: RunRecord, started_at: int | None = None) -> None:
-        fn = self.registry.get(run.function)
-        finish = fn.options.timeouts.get("finish") if fn else None
-        started_at = started_at or run.started_at
-        if finish is not None and started_at is not None:
-            self._set_timer(f"{_TIMER}finish/{run.id}", started_at + int(finish * 1000))
 
     def _dispatch(self) -> None:
         while self._ready and len(self._active) < self.concurrency:
