@@ -24,7 +24,7 @@ from ._invocation import Invocation, Verdict
 from ._listener import Change, Listener
 from ._registry import FAILED_EVENT, Registry
 from ._services import StepServices
-from ._timers import _TIMER, Timers
+from ._timers import TIMER_PREFIX, Timers
 
 __all__ = ["Engine", "StepInterceptor"]
 
@@ -268,7 +268,7 @@ class Engine(Controls, Intake, StepServices, Timers):
             self._set_timer(run.id, verdict.wake_at)
         if verdict.status not in ("completed", "failed", "cancelled"):
             return
-        self._timer_at.pop(f"{_TIMER}finish/{run.id}", None)
+        self._timer_at.pop(f"{TIMER_PREFIX}finish/{run.id}", None)
         if run.parent:
             parent = self.store.get_run(run.parent["run"])
             if parent is not None and not parent.finished:

@@ -12,9 +12,9 @@ from ..store import RunRecord
 if TYPE_CHECKING:
     from ._engine import Engine
 
-__all__ = ["Timers"]
+__all__ = ["TIMER_PREFIX", "Timers"]
 
-_TIMER = "timer:"  # timers that are not a run's own wake-up: debounce, cron, finish timeouts
+TIMER_PREFIX = "timer:"  # timers that are not a run's own wake-up: debounce, cron, finish timeouts
 
 
 class Timers:
@@ -35,7 +35,7 @@ class Timers:
         due = [
             at
             for at, tid in timers
-            if self._timer_at.get(tid) == at and not tid.startswith(f"{_TIMER}cron/")
+            if self._timer_at.get(tid) == at and not tid.startswith(f"{TIMER_PREFIX}cron/")
         ]
         return min(due) if due else None
 
@@ -47,10 +47,10 @@ class Timers:
                 return
             _, timer_id = heapq.heappop(self._timers)
             del self._timer_at[timer_id]
-            if not timer_id.startswith(_TIMER):
+            if not timer_id.startswith(TIMER_PREFIX):
                 self._enqueue(timer_id)
                 continue
-            self._fire_special(timer_id.removeprefix(_TIMER))
+            self._fire_special(timer_id.removeprefix(TIMER_PREFIX))
 
     def _fire_special(self: Engine, what: str) -> None:
         run = None
@@ -73,4 +73,4 @@ class Timers:
         finish = fn.options.timeouts.get("finish") if fn else None
         started_at = started_at or run.started_at
         if finish is not None and started_at is not None:
-            self._set_timer(f"{_TIMER}finish/{run.id}", started_at + int(finish * 1000))
+            self._set_timer(f"{TIMER_PREFIX}finish/{run.id}", started_at + int(finish * 1000))
