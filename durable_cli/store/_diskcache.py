@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..errors import StateLockedError
+from ._group import GroupCommit
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
 from ._open import DB, LOCK, SCHEMA_VERSION, WAKE, open_journal
 from ._records import TERMINAL_RUN_STATUSES, RunRecord, StepRecord
@@ -57,6 +58,7 @@ class DiskcacheStore:
         )
         self.durability = self._cache.durability  # "normal" or "full"
         self._rows = Rows(self._cache, self.path)
+        self._group = GroupCommit(lambda: self._cache._con)
         self._lock_fd: int | None = None
         self._wake_fd: int | None = None
 
@@ -166,13 +168,18 @@ class DiskcacheStore:
             if filename is None:
                 # the hot path: one guarded UPDATE, its own transaction; the status lives in the
                 # tag column, so SQLite checks "not finished" without decoding the record
-                cursor = cache._sql(
-                    "UPDATE Cache SET value = ?, tag = ?, size = ?, mode = ?, store_time = ?"
-                    " WHERE key = ? AND raw = 1 AND filename IS NULL"
-                    " AND tag NOT IN ('completed', 'failed', 'cancelled')",
-                    (value, run.status, size, mode, time.time(), f"run/{run.id}"),
+                args = (value, run.status, size, mode, time.time(), f"run/{run.id}")
+                updated = self._group.run(
+                    lambda sql: (
+                        sql(
+                            "UPDATE Cache SET value = ?, tag = ?, size = ?, mode = ?,"
+                            " store_time = ? WHERE key = ? AND raw = 1 AND filename IS NULL"
+                            " AND tag NOT IN ('completed', 'failed', 'cancelled')",
+                            args,
+                        ).rowcount
+                    )
                 )
-                if cursor.rowcount == 1:
+                if updated == 1:
                     return True
             else:
                 cache.disk.remove(filename)
@@ -232,8 +239,9 @@ class DiskcacheStore:
         """The hot path: one autocommitted statement per step instead of diskcache's four.
 
         `Cache.set` runs BEGIN IMMEDIATE, a SELECT, an INSERT or UPDATE, and COMMIT; a single
-        INSERT OR REPLACE is its own transaction and costs about half. Only the runner writes
-        steps, so reading the old row's value file first can't race.
+        INSERT OR REPLACE is its own transaction and costs about half; steps of concurrent runs
+        share one transaction through the group commit. Only the runner writes steps, so reading
+        the old row's value file first can't race.
         """
         key = f"st/{step.run_id}/{step.seq:06d}"
         cache = self._cache
@@ -244,12 +252,16 @@ class DiskcacheStore:
         try:
             if step.stored:  # a row exists: it may point at a value file to remove after
                 old = sql("SELECT filename FROM Cache WHERE key = ? AND raw = 1", (key,)).fetchone()
-            sql(
+            args = (key, now, now, size, mode, filename, value)
+            statement = (
                 "INSERT OR REPLACE INTO Cache(key, raw, store_time, expire_time, access_time,"
                 " access_count, tag, size, mode, filename, value)"
-                " VALUES (?, 1, ?, NULL, ?, 0, NULL, ?, ?, ?, ?)",
-                (key, now, now, size, mode, filename, value),
+                " VALUES (?, 1, ?, NULL, ?, 0, NULL, ?, ?, ?, ?)"
             )
+            if filename is None and not self._rows.in_transaction:
+                self._group.run(lambda run_sql: run_sql(statement, args))
+            else:
+                sql(statement, args)
         except BaseException:
             if filename:
                 cache.disk.remove(filename)
