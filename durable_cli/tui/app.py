@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
@@ -58,6 +59,9 @@ class DurableApp(App[int]):
         self.engine.add_listener(self.bridge)
         self.main = MainScreen(self.engine, watching=self.watch)
         self.push_screen(self.main)
+        # step threads hold the GIL for up to a switch interval at a time; a shorter one lets
+        # the UI thread answer keys promptly while many runs execute
+        sys.setswitchinterval(0.001)
         if self.serve:
             self._serve_worker = self.run_worker(
                 self._serve(), name="engine", group="engine", exit_on_error=False
