@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
 from collections.abc import Iterable
 
@@ -62,6 +63,9 @@ class DurableApp(App[int]):
         # step threads hold the GIL for up to a switch interval at a time; a shorter one lets
         # the UI thread answer keys promptly while many runs execute
         sys.setswitchinterval(0.001)
+        # the widget tree and loaded modules live as long as the app: keep them out of the
+        # collector's full passes, which otherwise pause the shared loop for tens of ms
+        self.call_after_refresh(gc.freeze)
         if self.serve:
             self._serve_worker = self.run_worker(
                 self._serve(), name="engine", group="engine", exit_on_error=False
