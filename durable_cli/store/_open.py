@@ -14,11 +14,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import sqlite3
 import stat
 import struct
-import tempfile
 import threading
 import time
 from typing import Any
@@ -214,6 +212,9 @@ def _read_version(db: str, flags: str) -> int | None:
 
 def create_journal(path: str) -> None:
     """Build a journal with its schema record aside, then link it in (losing a race is fine)."""
+    import shutil  # here: only creating a journal needs them, and `durable send` counts ms
+    import tempfile
+
     staging = tempfile.mkdtemp(prefix=INIT_PREFIX, dir=path)
     try:
         # SQLite gives the -wal and -shm files the database's mode: make it owner-only first
