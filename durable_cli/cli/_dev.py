@@ -8,7 +8,6 @@ start, as after a crash) rather than waited for.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import signal
 import sys
@@ -70,12 +69,10 @@ def run_dev(
 
 
 def _tui() -> Any:
-    """The TUI's entry point, or None while the TUI package is absent."""
-    if importlib.util.find_spec("durable_cli.tui") is None:
-        return None
-    from .. import tui  # textual is imported here and only here
+    """The TUI's entry point (textual is imported here and only here)."""
+    from ..tui import run_app
 
-    return getattr(tui, "run_app", None)
+    return run_app
 
 
 def _banner(registry: Any, names: list[str], state: str, watch: bool) -> None:
@@ -105,10 +102,9 @@ async def _serve(
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal, sig)
-    watcher = None
-    reloader_class = _reloader() if watch else None
-    if reloader_class is not None:
-        watcher = asyncio.ensure_future(reloader_class(engine, names).run(stop))
+    from ..engine import Reloader
+
+    watcher = asyncio.ensure_future(Reloader(engine, names).run(stop)) if watch else None
     try:
         await engine.serve(until_idle=until_idle, idle_wait=idle_wait, stop=stop)
     finally:
@@ -116,13 +112,6 @@ async def _serve(
         if watcher is not None:
             await asyncio.wait({watcher}, timeout=1.0)
     return 130 if signal.SIGINT in caught else 0
-
-
-def _reloader() -> Any:
-    """The engine's hot reloader, once the engine exports it."""
-    from .. import engine
-
-    return getattr(engine, "Reloader", None)
 
 
 def _run_loop(main: Coroutine[Any, Any, int]) -> int:
