@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from durable_cli.engine import Engine, load_paths
@@ -72,15 +74,21 @@ def _starts(mark: Path) -> list[float]:
     return [float(x) for x in mark.read_text().split()]
 
 
+@contextlib.contextmanager
+def _crashed() -> Iterator[tuple[Path, dict[str, str], str]]:
+    """A temp project whose runner just died inside step 3: (folder, env, state dir)."""
+    with tempfile.TemporaryDirectory() as raw:
+        tmp = Path(raw)
+        (tmp / "wf.py").write_text(WORKFLOW)
+        env = {**os.environ, "RECOVERY_MARK": str(tmp / "mark")}
+        yield tmp, env, _crash_once(tmp, env)
+
+
 def whole_process(trials: int) -> list[float]:
     """Seconds from launching `durable dev` again to step 3 running again."""
     figures = []
     for _ in range(trials):
-        with tempfile.TemporaryDirectory() as raw:
-            tmp = Path(raw)
-            (tmp / "wf.py").write_text(WORKFLOW)
-            env = {**os.environ, "RECOVERY_MARK": str(tmp / "mark")}
-            state = _crash_once(tmp, env)
+        with _crashed() as (tmp, env, state):
             started = time.time()
             subprocess.run(
                 [
@@ -108,11 +116,7 @@ def in_process(trials: int) -> list[float]:
     """Seconds from opening the store and starting the engine to step 3 running again."""
     figures = []
     for _ in range(trials):
-        with tempfile.TemporaryDirectory() as raw:
-            tmp = Path(raw)
-            (tmp / "wf.py").write_text(WORKFLOW)
-            env = {**os.environ, "RECOVERY_MARK": str(tmp / "mark")}
-            state = _crash_once(tmp, env)
+        with _crashed() as (tmp, env, state):
             os.environ["RECOVERY_MARK"] = env["RECOVERY_MARK"]
             registry = load_paths([str(tmp / "wf.py")])  # the import is the user's, not ours
             started = time.time()

@@ -85,11 +85,6 @@ def find_run(store: Store, run_id: str) -> RunRecord:
     if run is None:
         full = store.resolve_run_id(run_id or "")
         run = store.get_run(full) if full else None
-    if run is None and run_id and len(run_id.strip()) >= 4:
-        # ids made in one millisecond share their first 25 characters: the TUI shows the end
-        tail = run_id.strip().upper()
-        found = [r for r in store.list_runs() if r.id.endswith(tail)]
-        run = found[0] if len(found) == 1 else None
     if run is None:
         raise InputError(f"no run with id {run_id!r}")
     return run

@@ -55,7 +55,7 @@ class CronScheduler:
             self.engine.set_timer(f"timer:cron/{fn.id}", due)
 
     def _last(self, fn: Function) -> int | None:
-        entry = self.engine.store.flags(f"cron/{fn.id}").get(f"cron/{fn.id}")
+        entry = self.engine.store.get_flag(f"cron/{fn.id}")
         if entry is None or entry.get("expr") != fn.options.cron:
             return None  # new schedule: start counting from now
         return entry["last"]

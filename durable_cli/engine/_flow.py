@@ -54,7 +54,7 @@ class FlowControl:
         opts, now, store = fn.options, self.engine.clock.now_ms(), self.engine.store
         if opts.idempotency is not None:
             key = f"idem/{_key(fn, opts.idempotency, event)}"
-            seen = store.flags(key).get(key)
+            seen = store.get_flag(key)
             if seen is not None and now - seen < IDEMPOTENCY_WINDOW_MS:
                 return False
             store.set_flag(key, now)
@@ -78,7 +78,7 @@ class FlowControl:
         """A debounce period ended: create the run for the last event it collected."""
         store, now = self.engine.store, self.engine.clock.now_ms()
         with store.batch():
-            entry = store.flags(flag_key).get(flag_key)
+            entry = store.get_flag(flag_key)
             if entry is None:
                 return None
             if entry["due"] > now:  # a later event pushed it back

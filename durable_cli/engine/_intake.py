@@ -35,14 +35,14 @@ class Intake:
         """A queued run of `fn` for `event` (not yet stored)."""
         now = self.clock.now_ms()
         key = f"stepmode/{fn.id}"
-        modes = self.store.flags(key) if step_modes is None else step_modes
+        step_mode = self.store.get_flag(key) if step_modes is None else step_modes.get(key)
         run = RunRecord(
             id=new_id(now),
             function=fn.id,
             event=event,
             status="queued",
             created_at=now,
-            step_mode=bool(modes.get(key)),
+            step_mode=bool(step_mode),
             **fields,
         )
         priority = self.flow.priority(fn, event)

@@ -31,7 +31,7 @@ from ._group import GroupCommit
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
 from ._open import DB, LOCK, SCHEMA_VERSION, WAKE, open_journal
 from ._records import TERMINAL_RUN_STATUSES, RunRecord, StepRecord
-from ._rows import Rows
+from ._rows import Rows, after
 
 __all__ = ["DB", "SCHEMA_VERSION", "DiskcacheStore", "open_store"]
 
@@ -151,13 +151,21 @@ class DiskcacheStore:
         return None if raw is None else RunRecord.from_dict(raw)
 
     @guarded
-    def resolve_run_id(self, prefix: str) -> str | None:
-        """The run id that `prefix` uniquely starts (case-insensitive), if any."""
-        prefix = prefix.strip().upper()
-        if not prefix or "/" in prefix:
+    def resolve_run_id(self, text: str) -> str | None:
+        """The run id that `text` uniquely starts or ends (case-insensitive), if any.
+
+        Ids made in one millisecond share their first 25 characters, so the TUI shows the end.
+        """
+        text = text.strip().upper()
+        if not text or "/" in text:
             return None
-        keys = [k for k, _ in self._scan(f"run/{prefix}", limit=2)]
-        return keys[0][4:] if len(keys) == 1 else None
+        query = "SELECT key FROM Cache WHERE key >= ? AND key < ? AND raw = 1"
+        found = self._rows.keys(query + " LIMIT 2", (f"run/{text}", after(f"run/{text}")))
+        if not found and len(text) >= 4:
+            found = self._rows.keys(
+                query + " AND substr(key, -?) = ? LIMIT 2", ("run/", "run0", len(text), text)
+            )
+        return found[0][4:] if len(found) == 1 else None
 
     @guarded
     def save_run(self, run: RunRecord, *, guard: bool = True) -> bool:
@@ -324,6 +332,11 @@ class DiskcacheStore:
             self._rows.delete(f"flag/{key}")
         else:
             self._rows.put(f"flag/{key}", value)
+
+    @guarded
+    def get_flag(self, key: str) -> Any:
+        """One flag by its exact key (None when unset)."""
+        return self._rows.get(f"flag/{key}")
 
     @guarded
     def flags(self, prefix: str) -> dict[str, Any]:

@@ -52,8 +52,8 @@ class Store(Protocol):
         """One run by id."""
         ...
 
-    def resolve_run_id(self, prefix: str) -> str | None:
-        """The run id that `prefix` uniquely starts, if any."""
+    def resolve_run_id(self, text: str) -> str | None:
+        """The run id that `text` uniquely starts or ends, if any."""
         ...
 
     def save_run(self, run: RunRecord, *, guard: bool = True) -> bool:
@@ -97,6 +97,10 @@ class Store(Protocol):
 
     def set_flag(self, key: str, value: Any) -> None:
         """Set (or, with None, clear) a small flag."""
+        ...
+
+    def get_flag(self, key: str) -> Any:
+        """One flag by its exact key (None when unset)."""
         ...
 
     def flags(self, prefix: str) -> dict[str, Any]:

@@ -179,6 +179,10 @@ class Rows:
             if remaining is not None:
                 remaining -= len(rows)
 
+    def keys(self, query: str, args: Any) -> list[str]:
+        """The keys a `SELECT key …` query finds (no value is read)."""
+        return [row[0] for row in self._query(query, args)]
+
     def count(self, prefix: str, tag: str | None = None) -> int:
         """How many keys start with `prefix` (with that tag)."""
         query = "SELECT COUNT(*) FROM Cache WHERE key >= ? AND key < ? AND raw = 1"

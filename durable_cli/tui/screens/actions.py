@@ -104,7 +104,7 @@ class RunActions:
         fn = self._function()
         if fn is None:
             return
-        on = not self.engine.store.flags(f"stepmode/{fn}")
+        on = not self.engine.store.get_flag(f"stepmode/{fn}")
         self._do(
             lambda: self.engine.set_step_mode(function_id=fn, on=on),
             f"Step mode {'on' if on else 'off'} for new runs of {fn}",
