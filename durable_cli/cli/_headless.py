@@ -35,8 +35,17 @@ def format_duration(ms: int | None) -> str:
     return f"{ms // 60_000}m{(ms // 1000) % 60:02d}s"
 
 
+_last_second: tuple[int, str] = (-1, "")  # a busy log writes many lines per second
+
+
 def _clock(at: int) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(at / 1000)) + f".{at % 1000:03d}"
+    global _last_second
+    second, text = _last_second  # one tuple, swapped whole: threads never see half an update
+    if second != at // 1000:
+        second = at // 1000
+        text = time.strftime("%H:%M:%S", time.localtime(second))
+        _last_second = (second, text)
+    return f"{text}.{at % 1000:03d}"
 
 
 def _paint(text: str, code: str | None, color: bool) -> str:
@@ -95,7 +104,8 @@ class HeadlessLog:
         line = format_change(change, color=self.color, fn_width=self.fn_width)
         with self._lock:
             self.out.write(line + "\n")
-        self._dirty.set()
+        if not self._dirty.is_set():  # set() takes a lock; the flusher clears before it flushes
+            self._dirty.set()
 
     def flush(self) -> None:
         """Flush what was written so far."""

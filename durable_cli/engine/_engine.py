@@ -73,7 +73,8 @@ class Engine(Controls, Intake, StepServices, Timers):
         self._timers: list[tuple[int, str]] = []
         self._timer_at: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
+        self._waiter: asyncio.Future[None] | None = None  # the serve loop sleeps on it
+        self._woken = False
         self._intake_due = True
         self._refresh_due = False
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="durable-step")
@@ -125,8 +126,11 @@ class Engine(Controls, Intake, StepServices, Timers):
             loop.call_soon_threadsafe(fn, *args)
 
     def _poke(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
+        """On the loop: make the serve loop look around again (now, or when it next waits)."""
+        self._woken = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def enqueue(self, run_id: str, priority: int = 0) -> None:
         """Make a run ready to execute (thread-safe; a run in flight goes again after)."""
@@ -310,7 +314,7 @@ class Engine(Controls, Intake, StepServices, Timers):
         until the clock passes `until_ms` (handy with virtual time). `cron=False` leaves cron
         schedules unarmed (the testing helper fires one tick itself)."""
         loop = self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
+        self._woken = True
         fd = self.store.wake_fd()
         if fd is not None:
             loop.add_reader(fd, self._on_ping)
@@ -319,9 +323,13 @@ class Engine(Controls, Intake, StepServices, Timers):
         if cron:
             self.cron.arm_all(catch_up=recover)
         last_look = time.monotonic()
+        stopper = None
+        if stop is not None:
+            stopper = asyncio.ensure_future(stop.wait())
+            stopper.add_done_callback(lambda _: self._poke())
         try:
             while not (stop is not None and stop.is_set()):
-                self._wake.clear()
+                self._woken = False
                 if self._intake_due or time.monotonic() - last_look > _POLL_S:
                     if time.monotonic() - last_look > _POLL_S:
                         self._refresh_due = True  # as if poked: a sender may have had no FIFO
@@ -345,8 +353,10 @@ class Engine(Controls, Intake, StepServices, Timers):
                 if timeout == 0:
                     await asyncio.sleep(0)
                     continue
-                await self._wait(timeout, stop)
+                await self._wait(timeout)
         finally:
+            if stopper is not None:
+                stopper.cancel()
             if fd is not None:
                 with contextlib.suppress(Exception):
                     loop.remove_reader(fd)
@@ -357,17 +367,22 @@ class Engine(Controls, Intake, StepServices, Timers):
         far = nxt is None or (
             not self.clock.virtual and nxt - self.clock.now_ms() > idle_wait * 1000
         )
-        return far and not self.store.queued_count()
+        return far and not self.store.has_queued()
 
-    async def _wait(self, timeout: float | None, stop: asyncio.Event | None) -> None:
-        assert self._wake is not None
-        waiter = asyncio.ensure_future(self._wake.wait())
-        pending = {waiter}
-        if stop is not None:
-            pending.add(asyncio.ensure_future(stop.wait()))
-        await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        for fut in pending:
-            fut.cancel()
+    async def _wait(self, timeout: float | None) -> None:
+        """Sleep until poked or `timeout` passes: one future, no task per wait (busy runners
+        wait thousands of times a second)."""
+        if self._woken:
+            return
+        assert self._loop is not None
+        waiter = self._waiter = self._loop.create_future()
+        timer = None if timeout is None else self._loop.call_later(timeout, _release, waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait for runs in flight to reach their next journal point."""
@@ -378,6 +393,11 @@ class Engine(Controls, Intake, StepServices, Timers):
         """Stop accepting work; worker threads finish their current step in the background."""
         self._stopping = True
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

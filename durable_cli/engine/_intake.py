@@ -89,14 +89,14 @@ class Intake:
 
     def _intake(self: Engine) -> None:
         resumed: list[str] = []
-        if self.store.queued_count():
+        if self.store.has_queued():
             modes = self.store.flags("stepmode/")  # once per batch, not once per run
             # small batches: the claim runs on the loop thread the TUI shares
             created = self.store.claim_events(
                 lambda ev: self._plan_runs(ev, resumed, modes), limit=16
             )
             # claims come in batches: come back for the rest after dispatching these
-            self._intake_due = bool(self.store.queued_count())
+            self._intake_due = self.store.has_queued()
             for run in created:
                 self.emit_run(run, "queued")
                 self._fresh[run.id] = run

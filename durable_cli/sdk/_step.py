@@ -106,9 +106,12 @@ class Step(_Base):
     def _call(
         self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Outcome:
-        if inspect.iscoroutinefunction(fn):
-            return Outcome.capture(lambda: self._driver.run_coroutine(fn(*args, **kwargs)))
-        return Outcome.capture(fn, *args, **kwargs)
+        # the result, not the callable, is checked: inspecting every callable cost more than
+        # a whole step's bookkeeping, and a partial or a decorated `async def` is caught too
+        outcome = Outcome.capture(fn, *args, **kwargs)
+        if outcome.error is None and inspect.iscoroutine(outcome.value):
+            return Outcome.capture(self._driver.run_coroutine, outcome.value)
+        return outcome
 
     def sleep(self, step_id: str, duration: Any) -> None:
         """Sleep `duration` (seconds or a timedelta), durably."""

@@ -35,6 +35,8 @@ from ._rows import Rows, after
 
 __all__ = ["DB", "SCHEMA_VERSION", "DiskcacheStore", "open_store"]
 
+_FIRST_KEY = "SELECT key FROM Cache WHERE key >= ? AND key < ? AND raw = 1 LIMIT 1"
+
 
 def open_store(path: str, *, create: bool = True, durability: str | None = None) -> DiskcacheStore:
     """Open (creating if asked) the state dir at `path`.
@@ -111,6 +113,11 @@ class DiskcacheStore:
     def queued_count(self) -> int:
         """How many events wait in the queue."""
         return self._rows.count("q/")
+
+    @guarded
+    def has_queued(self) -> bool:
+        """Whether any event waits in the queue (cheaper than counting them)."""
+        return bool(self._rows.keys(_FIRST_KEY, ("q/", "q0")))
 
     @guarded
     def claim_events(

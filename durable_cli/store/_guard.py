@@ -128,9 +128,12 @@ def guarded(method: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
-        # inside a transaction a retry would repeat half of it: the outermost caller retries
-        return retry_busy(
-            self.path, lambda: method(self, *args, **kwargs), retry=not self.in_transaction
-        )
+        try:  # the first try costs one frame: this wraps every journal write
+            return method(self, *args, **kwargs)
+        except STORAGE_ERRORS as exc:
+            # inside a transaction a retry would repeat half of it: the outermost caller retries
+            if not is_busy(exc) or self.in_transaction:
+                raise translate(exc, self.path) from None
+        return retry_busy(self.path, lambda: method(self, *args, **kwargs))
 
     return wrapper

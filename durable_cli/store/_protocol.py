@@ -37,6 +37,10 @@ class Store(Protocol):
         """How many events wait in the queue."""
         ...
 
+    def has_queued(self) -> bool:
+        """Whether any event waits in the queue (cheaper than counting them)."""
+        ...
+
     def claim_events(
         self, plan: Callable[[dict[str, Any]], list[RunRecord]], limit: int = 256
     ) -> list[RunRecord]:
