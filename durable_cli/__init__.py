@@ -8,7 +8,7 @@ def process_document(event: durable.Event, step: durable.Step):
     ...
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
 from ._client import send
 from .errors import (
@@ -20,7 +20,10 @@ from .errors import (
     StepError,
 )
 
+TYPE_CHECKING = False  # typing costs `durable send` 20 ms to import; annotations are strings
 if TYPE_CHECKING:
+    from typing import Any
+
     from .sdk import AsyncStep, Event, Function, Step, function
 
 __version__ = "0.1.0"

@@ -5,12 +5,12 @@ Each function validates first and raises `InputError` before writing anything.
 
 from __future__ import annotations
 
-import re
-import time
 from typing import Any
 
 from ..errors import InputError
-from ..store import RunRecord, StepRecord, Store, dumps, new_id
+from ..store import RunRecord, StepRecord, Store, new_id
+from ._events import MAX_EVENT_BYTES, STEP_ID, make_event
+from ._events import now_ms as _wall_ms
 
 __all__ = [
     "MAX_EVENT_BYTES",
@@ -25,46 +25,6 @@ __all__ = [
     "submit_event",
     "validate_failure",
 ]
-
-MAX_EVENT_BYTES = 512 * 1024
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,255}$")
-_STEP_ID = re.compile(r"^[^\s/][^/]{0,255}$")
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def make_event(
-    name: str,
-    data: Any = None,
-    *,
-    event_id: str | None = None,
-    ts: int | None = None,
-    max_bytes: int = MAX_EVENT_BYTES,
-) -> dict[str, Any]:
-    """Validate and build an event record (InputError says what is wrong)."""
-    if not isinstance(name, str) or not name.strip():
-        raise InputError("event name is empty")
-    if not _NAME.match(name):
-        raise InputError(
-            f"event name {name!r} is not valid: use letters, digits and _ . : / - "
-            "(starting with a letter or digit, at most 256 characters)"
-        )
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InputError(f"event data must be a JSON object, not {type(data).__name__}")
-    try:
-        size = len(dumps(data).encode("utf-8"))
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"event data is not storable as JSON: {exc}") from None
-    if size > max_bytes:
-        raise InputError(f"event data is {size} bytes; the limit is {max_bytes} bytes")
-    if event_id is not None and (not event_id or not _STEP_ID.match(event_id)):
-        raise InputError(f"event id {event_id!r} is not valid (no spaces or slashes)")
-    at = _now_ms() if ts is None else ts
-    return {"id": event_id or new_id(at), "name": name, "data": data, "ts": at}
 
 
 def submit_event(store: Store, event: dict[str, Any]) -> str:
@@ -96,7 +56,7 @@ def cancel_run(store: Store, run_id: str, now_ms: int | None = None) -> RunRecor
     if run.finished:
         raise InputError(f"run {run.id} has already {run.status}")
     run.status = "cancelled"
-    run.ended_at = _now_ms() if now_ms is None else now_ms
+    run.ended_at = _wall_ms() if now_ms is None else now_ms
     run.wake_at = None
     run.reason = "cancelled by user"
     with store.batch():
@@ -117,7 +77,7 @@ def validate_failure(
     known_functions: Any = None,
 ) -> None:
     """The checks of `inject_failure` that need no store (callers run them before creating one)."""
-    if not step_id or not _STEP_ID.match(step_id):
+    if not step_id or not STEP_ID.match(step_id):
         raise InputError(f"step id {step_id!r} is not valid")
     if (run_id is None) == (function_id is None):
         raise InputError("say which run (--run RUN_ID) or which function (--function FN_ID)")
@@ -171,7 +131,7 @@ def replay_run(store: Store, run_id: str, from_step: str | None = None) -> RunRe
     source = find_run(store, run_id)
     journal = sorted(store.load_steps(source.id), key=lambda s: s.seq)
     copied: list[StepRecord] = []
-    now = _now_ms()
+    now = _wall_ms()
     new = RunRecord(
         id=new_id(now),
         function=source.function,

@@ -19,7 +19,8 @@ from typing import Any
 
 from diskcache.core import MODE_PICKLE
 
-from ._open import DB, INIT_PREFIX, LOCK, SCHEMA_VERSION, WAKE, file_problem, raw_reads_safe
+from ._files import DB, INIT_PREFIX, LOCK, SCHEMA_VERSION, WAKE, file_problem
+from ._open import raw_reads_safe
 
 __all__ = ["Finding", "count_statuses", "inspect_state"]
 

@@ -11,16 +11,9 @@ from diskcache import Disk
 from diskcache.core import MODE_PICKLE
 
 from ..errors import StateError
+from ._json import dumps, loads
 
 __all__ = ["JSONDisk", "MissingValueFile", "dumps", "loads"]
-
-_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-loads = json.loads
-
-
-def dumps(value: Any) -> str:
-    """Strict JSON text (no NaN/Infinity, which other JSON readers reject)."""
-    return _encoder.encode(value)
 
 
 class MissingValueFile(StateError):

@@ -19,7 +19,6 @@ storage errors (disk full, damage, permissions) into a `StateError` naming the s
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 import time
@@ -27,11 +26,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..errors import StateLockedError
+from ._files import DB, LOCK, SCHEMA_VERSION, WAKE, notify
 from ._group import GroupCommit
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
-from ._open import DB, LOCK, SCHEMA_VERSION, WAKE, open_journal
+from ._open import open_journal
 from ._records import TERMINAL_RUN_STATUSES, RunRecord, StepRecord
 from ._rows import Rows, after
+from ._send import event_key, queue_key
 
 __all__ = ["DB", "SCHEMA_VERSION", "DiskcacheStore", "open_store"]
 
@@ -96,18 +97,19 @@ class DiskcacheStore:
     def put_event(self, event: dict[str, Any], *, queue: bool = True) -> bool:
         """Record (and queue) an event; False when an event with that id exists already."""
         rows = self._rows
+        key = event_key(event["id"])
         with rows.transaction():
-            if rows.get(f"ev/{event['id']}") is not None:
+            if rows.get(key) is not None:
                 return False
-            rows.put(f"ev/{event['id']}", event, new=True)
+            rows.put(key, event, new=True)
             if queue:
-                rows.put(f"q/{event['ts']:013d}/{event['id']}", event["id"], new=True)
+                rows.put(queue_key(event), event["id"], new=True)
         return True
 
     @guarded
     def get_event(self, event_id: str) -> dict[str, Any] | None:
         """One event by id."""
-        return self._rows.get(f"ev/{event_id}")
+        return self._rows.get(event_key(event_id))
 
     @guarded
     def queued_count(self) -> int:
@@ -128,7 +130,7 @@ class DiskcacheStore:
         created: list[RunRecord] = []
         with rows.transaction():
             for key, event_id in list(rows.scan("q/", limit=limit)):
-                event = rows.get(f"ev/{event_id}")
+                event = rows.get(event_key(event_id))
                 if event is not None:
                     for run in plan(event):
                         self._put_run(run, new=True)
@@ -374,17 +376,7 @@ class DiskcacheStore:
 
     def notify(self) -> None:
         """Poke a live runner through the wake FIFO; silently nothing when none listens."""
-        try:
-            fd = os.open(self._wake_path(), os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            return  # no FIFO or no reader: the runner reads the queue when it starts
-        try:
-            os.write(fd, b"!")
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EPIPE):
-                raise
-        finally:
-            os.close(fd)
+        notify(self.path)
 
     def wake_fd(self) -> int | None:
         """Open the wake FIFO for reading (the runner); None where FIFOs aren't supported."""

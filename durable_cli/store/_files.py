@@ -1,0 +1,207 @@
+"""The state dir's files, checked with plain reads: no diskcache, so `durable send` stays light.
+
+A state dir is checked (type, owner, mode, what it holds, the database header, the WAL) before
+SQLite opens it for writing: a refused dir is left byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import stat
+import struct
+import time
+
+from ..errors import StateError
+from ._json import loads
+
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "DB",
+    "DURABILITY",
+    "DURABILITY_KEY",
+    "INIT_PREFIX",
+    "LOCK",
+    "SCHEMA_VERSION",
+    "WAKE",
+    "check_database",
+    "file_problem",
+    "notify",
+    "peek_version",
+    "prepare_dir",
+    "wal_frames_lost",
+]
+
+SCHEMA_VERSION = 1
+DB = "cache.db"
+LOCK = "runner.lock"
+WAKE = "wake"
+INIT_PREFIX = ".init-"
+BUSY_TIMEOUT_S = 10  # SQLite's own busy wait per statement; the store retries on top of it
+# SQLite `synchronous` level per durability: NORMAL survives a process crash (the default),
+# FULL fsyncs the WAL at every commit and survives a power cut too
+DURABILITY = {"normal": 1, "full": 2}
+DURABILITY_KEY = "meta/durability"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SPARE = {LOCK, WAKE}  # what a state dir may hold besides the journal's own files
+
+
+def prepare_dir(path: str, create: bool) -> bool:
+    """Check (or create, owner-only) the state dir; return whether it holds a journal already."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if not create:
+            raise StateError(f"{path}: no state dir here (nothing has run yet)") from None
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
+        return os.path.exists(os.path.join(path, DB))  # someone else may have just made one
+    except OSError as exc:
+        raise StateError(f"{path}: can't use the state dir ({exc.strerror})") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise StateError(f"{path}: the state path is not a directory")
+    if st.st_uid != os.getuid():
+        raise StateError(f"{path}: owned by another user (uid {st.st_uid}); refusing to use it")
+    if st.st_mode & 0o022:
+        raise StateError(
+            f"{path}: group or world can write to the state dir; run `chmod 700 {path}`"
+        )
+    if os.path.exists(os.path.join(path, DB)):
+        return True
+    try:
+        names = os.listdir(path)
+    except OSError as exc:
+        raise StateError(f"{path}: can't read the state dir ({exc.strerror})") from None
+    if DB in names:
+        return True  # created by another process since the check above
+    other = sorted(n for n in names if n not in _SPARE and not n.startswith(INIT_PREFIX))
+    if other:
+        # a journal that was deleted (or a folder that never was a state dir): starting a
+        # fresh journal here would silently forget what the other files belong to
+        shown = ", ".join(other[:3]) + (", …" if len(other) > 3 else "")
+        raise StateError(
+            f"{path}: holds files ({shown}) but no journal ({DB}); refusing to start a new"
+            " journal over them (use an empty folder, or run `durable doctor`)"
+        )
+    if not create:
+        raise StateError(f"{path}: no journal here (nothing has run yet)")
+    return False
+
+
+def check_database(path: str) -> None:
+    """Cheap checks on the database file and its WAL before SQLite touches them."""
+    db = os.path.join(path, DB)
+    for attempt in range(3):
+        problem = file_problem(db)
+        if problem is None:
+            return
+        # another process may be mid-checkpoint (the header written before the file grows,
+        # the WAL deleted a moment before the -shm): a real fault is still there on a re-look
+        time.sleep(0.05 * (attempt + 1))
+    raise StateError(f"{db}: {problem}; run `durable doctor {path}`")
+
+
+def file_problem(db: str) -> str | None:
+    """What is wrong with the database file and its WAL, judged from their bytes; None: fine."""
+    try:
+        with open(db, "rb") as fh:
+            header = fh.read(100)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError as exc:
+        return f"can't read the state database ({exc.strerror})"
+    if size == 0:
+        return "the state database is empty (0 bytes)"
+    if len(header) < 100 or header[:16] != _SQLITE_MAGIC:
+        return "not an SQLite database (garbled or overwritten?)"
+    (page_size,) = struct.unpack(">H", header[16:18])
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        return "the state database header is damaged (bad page size)"
+    changes, pages, valid_for = (struct.unpack(">I", header[o : o + 4])[0] for o in (24, 28, 92))
+    if size % page_size:
+        return f"the state database is truncated ({size} bytes, not whole {page_size}-byte pages)"
+    if pages and changes == valid_for and size < pages * page_size:
+        return f"the state database is truncated ({size} bytes; its header says {pages} pages)"
+    lost = wal_frames_lost(db)
+    if lost:
+        return (
+            f"{DB}-wal is missing but {DB}-shm records {lost} WAL frame(s) not yet in {DB}:"
+            " the latest commits would be lost"
+        )
+    return None
+
+
+def wal_frames_lost(db: str) -> int:
+    """WAL frames the shared-memory index knows of when the WAL file itself is gone."""
+    if os.path.exists(db + "-wal"):
+        return 0
+    try:
+        with open(db + "-shm", "rb") as fh:
+            head = fh.read(136)
+    except OSError:
+        return 0  # no index either: a clean close, or nothing to lose
+    if len(head) < 100:
+        return 0
+    # two copies of the WAL index header (48 bytes each, native byte order), then the
+    # checkpoint info whose first field says how many frames were copied into the database
+    first, second = head[:48], head[48:96]
+    if first != second or not first[12]:
+        return 0  # torn or never initialised: SQLite rebuilds it from the WAL, which is empty
+    (max_frame,) = struct.unpack("=I", first[16:20])
+    (backfilled,) = struct.unpack("=I", head[96:100])
+    return max(0, max_frame - backfilled)
+
+
+def peek_version(path: str) -> int | None:
+    """Read the schema version without writing anything to the journal."""
+    db = os.path.join(path, DB)
+    for attempt in range(4):
+        # a read-only connection never folds a WAL left by a killed runner into the file; with
+        # no WAL, a read-write one only reads here and deletes the -wal/-shm it made at close
+        # (a read-only or immutable one would leave them, or race other processes' writes)
+        wal = os.path.exists(db + "-wal")
+        try:
+            return _read_version(db, "mode=ro" if wal else "mode=rw")
+        except sqlite3.DatabaseError as exc:
+            if "no such table" in str(exc):
+                return None
+            if attempt == 3:
+                from ._guard import translate  # imports diskcache: only on failure
+
+                raise translate(exc, path) from None
+            # the WAL may have come or gone (another process's last close) since the look
+            time.sleep(0.02 * (attempt + 1))
+    return None  # pragma: no cover - the loop returns or raises
+
+
+def _read_version(db: str, flags: str) -> int | None:
+    con = sqlite3.connect(f"file:{db}?{flags}", uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        con.execute("PRAGMA query_only = 1")
+        row = con.execute(
+            "SELECT value FROM Cache WHERE key = 'meta/schema' AND raw = 1"
+        ).fetchone()
+    finally:
+        con.close()
+    if row is None:
+        return None
+    try:
+        return int(loads(bytes(row[0]))["version"])
+    except (ValueError, KeyError, TypeError):
+        raise StateError(f"{db}: the schema record is unreadable") from None
+
+
+def notify(path: str) -> None:
+    """Poke a live runner through the state dir's wake FIFO; silently nothing when none listens."""
+    try:
+        fd = os.open(os.path.join(path, WAKE), os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return  # no FIFO or no reader: the runner reads the queue when it starts
+    try:
+        os.write(fd, b"!")
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EPIPE):
+            raise
+    finally:
+        os.close(fd)
