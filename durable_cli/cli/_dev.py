@@ -55,9 +55,13 @@ def run_dev(
             code = app(engine, paths=names, watch=watch)
         else:
             width = max((len(f) for f in registry.functions), default=8)
-            engine.add_listener(HeadlessLog(sys.stdout, color=sys.stdout.isatty(), fn_width=width))
+            log = HeadlessLog(sys.stdout, color=sys.stdout.isatty(), fn_width=width)
+            engine.add_listener(log)
             _banner(registry, names, store.path, watch)
-            code = _run_loop(_serve(engine, names, until_idle, idle_wait, watch))
+            try:
+                code = _run_loop(_serve(engine, names, until_idle, idle_wait, watch))
+            finally:
+                log.flush()
         engine.close()
         if _abandon_busy_threads():
             # a worker is still inside a user step: don't wait for it (nor close the store

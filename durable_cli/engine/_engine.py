@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import itertools
@@ -78,7 +79,10 @@ class Engine(Controls, Intake, StepServices, Timers):
         self._intake_due = True
         self._refresh_due = False
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="durable-step")
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()  # async handlers in flight
+        self._landed: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._landing = False  # a call to take the landed verdicts is on its way to the loop
+        self._drained: list[asyncio.Future[None]] = []
         self._stopping = False
 
     # -- listeners --------------------------------------------------------------------------
@@ -99,8 +103,11 @@ class Engine(Controls, Intake, StepServices, Timers):
     def emit(self, change: Change) -> None:
         """Report a change to every listener; a failing listener never breaks a run."""
         for listener in self._listeners:
-            with contextlib.suppress(Exception):
+            # not contextlib.suppress: that builds an object per change, a dozen per run
+            try:  # noqa: SIM105
                 listener(change)
+            except Exception:
+                pass
 
     def emit_run(self, run: RunRecord, status: str, **fields: Any) -> None:
         """Report a run's new status."""
@@ -186,69 +193,53 @@ class Engine(Controls, Intake, StepServices, Timers):
                 self._again.add(run_id)
                 continue
             self._active[run_id] = None
-            task = asyncio.ensure_future(self._drive(run_id))
+            self._launch(run_id)
+
+    def _launch(self, run_id: str) -> None:
+        """Put a run in flight: a `def` handler goes to a worker thread, an `async def` one to
+        a task. Neither path awaits anything on the loop per run: a busy runner starts and
+        lands thousands of runs a second."""
+        try:
+            ready = self._prepare(run_id)
+        except Exception as exc:  # an engine fault must not kill the loop; the run stays resumable
+            self._fault(run_id, exc)
+            ready = None
+        if ready is None:
+            self._land(run_id)
+            return
+        fn, run, fresh = ready
+        if fn.is_async:
+            task = asyncio.ensure_future(self._drive_async(fn, run, fresh))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        else:
+            self._pool.submit(self._work, fn, run, fresh)
 
-    async def _drive(self, run_id: str) -> None:
-        try:
-            await self._drive_once(run_id)
-        except Exception as exc:  # an engine fault must not kill the loop; the run stays resumable
-            self.emit(
-                Change(
-                    kind="error",
-                    at=self.clock.now_ms(),
-                    run_id=run_id,
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-            )
-            if isinstance(exc, StateError):  # the journal could not be written (disk full…)
-                self._set_timer(run_id, self.clock.now_ms() + _JOURNAL_RETRY_MS)
-        finally:
-            self._active.pop(run_id, None)
-            if run_id in self._again:
-                self._again.discard(run_id)
-                self._enqueue(run_id)
-            self._poke()
-
-    async def _drive_once(self, run_id: str) -> None:
+    def _prepare(self, run_id: str) -> tuple[Function, RunRecord, bool] | None:
+        """On the loop: whether and how the run goes now (None: not now, or not at all)."""
         fresh = self._fresh.pop(run_id, None)
         run = fresh or self.store.get_run(run_id)
         if run is None or run.finished or self._stopping:
-            return
+            return None
         if run.status == "paused" and run.grants <= 0 and not run.meta.get("resume"):
-            return
+            return None
         fn = self.registry.get(run.function)
         if fn is None:
             if run.status != "paused":
                 run.status, run.reason = "paused", f"function {run.function!r} is not loaded"
                 self.store.save_run(run)
                 self.emit_run(run, "paused", error=run.reason)
-            return
+            return None
         if self.flow.start_timed_out(fn, run):
             limit = fn.options.timeouts["start"]
             self._cancel_now(run, f"timed out: did not start within {limit:g}s")
-            return
+            return None
         if not self.flow.acquire(fn, run):
-            return
+            return None
         self._timer_at.pop(run.id, None)
         if run.started_at is None:
             self._arm_finish_timeout(run, self.clock.now_ms())
-        try:
-            if fn.is_async:
-                inv = self._start(fn, run, fresh is not None)
-                verdict = None if inv is None else await inv.call_async()
-            else:
-                assert self._loop is not None
-                # the start's writes and the handler both run in the worker, so the loop
-                # thread stays free to schedule (the start commit joins the group commits)
-                verdict = await self._loop.run_in_executor(
-                    self._pool, self._call_sync, fn, run, fresh is not None
-                )
-        finally:
-            self.flow.release(fn, run)
-        if verdict is not None:
-            self._after(fn, run, verdict)
+        return fn, run, fresh is not None
 
     def _start(self, fn: Function, run: RunRecord, fresh: bool) -> Invocation | None:
         """Mark the run running and load its journal (a fresh run has none yet)."""
@@ -263,9 +254,82 @@ class Engine(Controls, Intake, StepServices, Timers):
         self._active[run.id] = inv
         return inv
 
-    def _call_sync(self, fn: Function, run: RunRecord, fresh: bool) -> Verdict | None:
-        inv = self._start(fn, run, fresh)
-        return None if inv is None else inv.call_sync()
+    def _work(self, fn: Function, run: RunRecord, fresh: bool) -> None:
+        """In a worker thread: start the run and call its `def` handler, then hand the verdict
+        to the loop. Verdicts that land together are taken in one call on the loop."""
+        try:
+            inv = self._start(fn, run, fresh)
+            landed = (fn, run, None if inv is None else inv.call_sync(), None)
+        except BaseException as exc:  # handed to the loop, which decides what it means
+            landed = (fn, run, None, exc)
+        self._landed.append(landed)
+        if not self._landing:
+            self._landing = True
+            loop = self._loop
+            if loop is not None:
+                with contextlib.suppress(RuntimeError):  # closed: the run stays resumable
+                    loop.call_soon_threadsafe(self._take_landed)
+
+    def _take_landed(self) -> None:
+        self._landing = False  # first: a verdict appended from now on posts another call
+        landed = self._landed
+        while landed:
+            fn, run, verdict, error = landed.popleft()
+            if error is not None and not isinstance(error, Exception):
+                self._settle(fn, run, None, None)
+                raise error  # SystemExit or KeyboardInterrupt in a step: the runner stops
+            self._settle(fn, run, verdict, error)
+
+    async def _drive_async(self, fn: Function, run: RunRecord, fresh: bool) -> None:
+        verdict, error = None, None
+        try:
+            inv = self._start(fn, run, fresh)
+            if inv is not None:
+                verdict = await inv.call_async()
+        except Exception as exc:
+            error = exc
+        finally:  # cancelled too (shutdown): the run leaves the flight, resumable
+            self._settle(fn, run, verdict, error)
+
+    def _settle(
+        self, fn: Function, run: RunRecord, verdict: Verdict | None, error: BaseException | None
+    ) -> None:
+        """On the loop: a run's turn in flight is over, with a verdict or an engine fault."""
+        self.flow.release(fn, run)
+        try:
+            if error is not None:
+                self._fault(run.id, error)
+            elif verdict is not None:
+                self._after(fn, run, verdict)
+        except Exception as exc:
+            self._fault(run.id, exc)
+        finally:
+            self._land(run.id)
+
+    def _fault(self, run_id: str, exc: BaseException) -> None:
+        """An engine fault in a run: reported; the run stays as last journaled."""
+        self.emit(
+            Change(
+                kind="error",
+                at=self.clock.now_ms(),
+                run_id=run_id,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        )
+        if isinstance(exc, StateError):  # the journal could not be written (disk full…)
+            self._set_timer(run_id, self.clock.now_ms() + _JOURNAL_RETRY_MS)
+
+    def _land(self, run_id: str) -> None:
+        self._active.pop(run_id, None)
+        if run_id in self._again:
+            self._again.discard(run_id)
+            self._enqueue(run_id)
+        if not self._active:
+            for waiter in self._drained:
+                if not waiter.done():
+                    waiter.set_result(None)
+            self._drained.clear()
+        self._poke()
 
     def _after(self, fn: Function, run: RunRecord, verdict: Verdict) -> None:
         if verdict.wake_at is not None:
@@ -386,8 +450,11 @@ class Engine(Controls, Intake, StepServices, Timers):
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait for runs in flight to reach their next journal point."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+        if not self._active:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._drained.append(waiter)
+        await asyncio.wait({waiter}, timeout=timeout)
 
     def close(self) -> None:
         """Stop accepting work; worker threads finish their current step in the background."""

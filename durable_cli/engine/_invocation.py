@@ -185,7 +185,7 @@ class Invocation(ToolSteps):
         attempt.ended_at = now
         if outcome.ok:
             try:
-                value = loads(dumps(outcome.value))
+                value = _as_stored(outcome.value)
             except (TypeError, ValueError) as exc:
                 outcome = Outcome(
                     error=OutputNotStorableError(rec.id, type(outcome.value).__name__, str(exc))
@@ -308,7 +308,7 @@ class Invocation(ToolSteps):
         run, now = self.run, self._now()
         if err is None:
             try:
-                run.output = loads(dumps(outcome.value))
+                run.output = _as_stored(outcome.value)
             except (TypeError, ValueError) as exc:
                 err = OutputNotStorableError(
                     "(return value)", type(outcome.value).__name__, str(exc)
@@ -326,6 +326,14 @@ class Invocation(ToolSteps):
             error=None if err is None else _short(err),
         )
         return Verdict(run.status)
+
+
+_SCALARS = (int, str, bool, type(None))  # JSON gives these back as they are (not float: NaN)
+
+
+def _as_stored(value: Any) -> Any:
+    """`value` as a replay will see it: what its JSON reads back as (tuples become lists…)."""
+    return value if type(value) in _SCALARS else loads(dumps(value))
 
 
 def _short(err: BaseException) -> str:

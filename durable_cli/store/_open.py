@@ -141,6 +141,10 @@ def open_journal(path: str, *, create: bool, durability: str | None) -> JournalC
     return cache
 
 
+_pid = [os.getpid()]  # this process's id, kept current across fork() without asking the OS
+os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
+
+
 class JournalCache(diskcache.Cache):
     """diskcache's `Cache` attached to an existing journal, at the journal's durability."""
 
@@ -194,8 +198,11 @@ class JournalCache(diskcache.Cache):
     @property
     def _con(self) -> sqlite3.Connection:
         local = self._local
-        fresh = getattr(local, "con", None) is None or getattr(local, "pid", None) != os.getpid()
-        con: sqlite3.Connection = diskcache.Cache._con.fget(self)  # type: ignore[attr-defined]
+        con: sqlite3.Connection | None = getattr(local, "con", None)
+        if con is not None and local.pid == _pid[0]:
+            return con  # every statement asks: no getpid() system call each time
+        fresh = con is None or getattr(local, "pid", None) != os.getpid()
+        con = diskcache.Cache._con.fget(self)  # type: ignore[attr-defined]
         if fresh and self.synchronous != SETTINGS["sqlite_synchronous"]:
             # per connection, not in diskcache's Settings table: another process opening the
             # store with the default must not change this one's level (nor the reverse)

@@ -45,6 +45,7 @@ def test_the_listener_writes_whole_lines():
     log = HeadlessLog(out)
     log(_step(status="running"))
     log(_step(status="completed", duration_ms=3))
+    log.flush()  # the helper thread would within milliseconds; this test does not wait
     lines = out.getvalue().splitlines()
     assert len(lines) == 2 and lines[1].endswith("3ms")
 
