@@ -129,13 +129,20 @@ class DiskcacheStore:
         rows = self._rows
         created: list[RunRecord] = []
         with rows.transaction():
-            for key, event_id in list(rows.scan("q/", limit=limit)):
+            claimed = list(rows.scan("q/", limit=limit))
+            for _, event_id in claimed:
                 event = rows.get(event_key(event_id))
                 if event is not None:
                     for run in plan(event):
                         self._put_run(run, new=True)
                         created.append(run)
-                rows.delete(key)
+            if claimed:
+                # the first keys of the queue, and the write lock held since the scan: one
+                # range delete takes exactly these (queue rows hold an id, never a value file)
+                self._cache._sql(
+                    "DELETE FROM Cache WHERE key >= 'q/' AND key <= ? AND raw = 1",
+                    (claimed[-1][0],),
+                )
         return created
 
     # -- runs -------------------------------------------------------------------------------

@@ -1,0 +1,215 @@
+"""Runs in flight: started on a worker thread (`def` handlers) or a task (`async def`), landed
+back on the loop, where the verdict is acted on. Nothing is awaited on the loop per run: a busy
+runner starts and lands thousands of runs a second, and each await costs a task and a wake-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+from typing import TYPE_CHECKING
+
+from ..errors import StateError
+from ..sdk import Function
+from ..store import RunRecord
+from ._invocation import Invocation, Verdict
+from ._listener import Change
+from ._registry import FAILED_EVENT
+from ._timers import TIMER_PREFIX
+
+if TYPE_CHECKING:
+    from ._engine import Engine
+
+__all__ = ["Flight"]
+
+_JOURNAL_RETRY_MS = 2000  # a run whose journal write failed tries again this much later
+
+
+class Flight:
+    """Mixed into `Engine`: dispatch, the worker side of a run, landing, and what follows."""
+
+    def _dispatch(self: Engine) -> None:
+        while self._ready and len(self._active) < self.concurrency:
+            _, _, run_id = heapq.heappop(self._ready)
+            self._queued.discard(run_id)
+            if run_id in self._active:
+                self._again.add(run_id)
+                continue
+            self._active[run_id] = None
+            self._launch(run_id)
+
+    def _launch(self: Engine, run_id: str) -> None:
+        """Put a run in flight: a `def` handler goes to a worker thread, an `async def` one to
+        a task. Neither path awaits anything on the loop per run: a busy runner starts and
+        lands thousands of runs a second."""
+        try:
+            ready = self._prepare(run_id)
+        except Exception as exc:  # an engine fault must not kill the loop; the run stays resumable
+            self._fault(run_id, exc)
+            ready = None
+        if ready is None:
+            self._land(run_id)
+            return
+        fn, run, fresh = ready
+        if fn.is_async:
+            task = asyncio.ensure_future(self._drive_async(fn, run, fresh))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            self._pool.submit(self._work, fn, run, fresh)
+
+    def _prepare(self: Engine, run_id: str) -> tuple[Function, RunRecord, bool] | None:
+        """On the loop: whether and how the run goes now (None: not now, or not at all)."""
+        fresh = self._fresh.pop(run_id, None)
+        run = fresh or self.store.get_run(run_id)
+        if run is None or run.finished or self._stopping:
+            return None
+        if run.status == "paused" and run.grants <= 0 and not run.meta.get("resume"):
+            return None
+        fn = self.registry.get(run.function)
+        if fn is None:
+            if run.status != "paused":
+                run.status, run.reason = "paused", f"function {run.function!r} is not loaded"
+                self.store.save_run(run)
+                self.emit_run(run, "paused", error=run.reason)
+            return None
+        if self.flow.start_timed_out(fn, run):
+            limit = fn.options.timeouts["start"]
+            self._cancel_now(run, f"timed out: did not start within {limit:g}s")
+            return None
+        if not self.flow.acquire(fn, run):
+            return None
+        self._timer_at.pop(run.id, None)
+        if run.started_at is None:
+            self._arm_finish_timeout(run, self.clock.now_ms())
+        return fn, run, fresh is not None
+
+    def _start(self: Engine, fn: Function, run: RunRecord, fresh: bool) -> Invocation | None:
+        """Mark the run running and load its journal (a fresh run has none yet)."""
+        first = run.started_at is None
+        run.meta.pop("resume", None)
+        run.status, run.wake_at, run.reason = "running", None, None
+        run.started_at = run.started_at or self.clock.now_ms()
+        if not self.store.save_run(run):
+            return None  # cancelled meanwhile
+        self.emit_run(run, "running", detail={"resumed": not first})
+        inv = Invocation(self, fn, run, [] if fresh else self.store.load_steps(run.id))
+        self._active[run.id] = inv
+        return inv
+
+    def _work(self: Engine, fn: Function, run: RunRecord, fresh: bool) -> None:
+        """In a worker thread: start the run and call its `def` handler, then hand the verdict
+        to the loop. Verdicts that land together are taken in one call on the loop."""
+        try:
+            inv = self._start(fn, run, fresh)
+            landed = (fn, run, None if inv is None else inv.call_sync(), None)
+        except BaseException as exc:  # handed to the loop, which decides what it means
+            landed = (fn, run, None, exc)
+        self._landed.append(landed)
+        if not self._landing:
+            self._landing = True
+            loop = self._loop
+            if loop is not None:
+                with contextlib.suppress(RuntimeError):  # closed: the run stays resumable
+                    loop.call_soon_threadsafe(self._take_landed)
+
+    def _take_landed(self: Engine) -> None:
+        self._landing = False  # first: a verdict appended from now on posts another call
+        landed = self._landed
+        while landed:
+            fn, run, verdict, error = landed.popleft()
+            if error is not None and not isinstance(error, Exception):
+                self._settle(fn, run, None, None)
+                raise error  # SystemExit or KeyboardInterrupt in a step: the runner stops
+            self._settle(fn, run, verdict, error)
+
+    async def _drive_async(self: Engine, fn: Function, run: RunRecord, fresh: bool) -> None:
+        verdict, error = None, None
+        try:
+            inv = self._start(fn, run, fresh)
+            if inv is not None:
+                verdict = await inv.call_async()
+        except Exception as exc:
+            error = exc
+        finally:  # cancelled too (shutdown): the run leaves the flight, resumable
+            self._settle(fn, run, verdict, error)
+
+    def _settle(
+        self, fn: Function, run: RunRecord, verdict: Verdict | None, error: BaseException | None
+    ) -> None:
+        """On the loop: a run's turn in flight is over, with a verdict or an engine fault."""
+        self.flow.release(fn, run)
+        try:
+            if error is not None:
+                self._fault(run.id, error)
+            elif verdict is not None:
+                self._after(fn, run, verdict)
+        except Exception as exc:
+            self._fault(run.id, exc)
+        finally:
+            self._land(run.id)
+
+    def _fault(self: Engine, run_id: str, exc: BaseException) -> None:
+        """An engine fault in a run: reported; the run stays as last journaled."""
+        self.emit(
+            Change(
+                kind="error",
+                at=self.clock.now_ms(),
+                run_id=run_id,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        )
+        if isinstance(exc, StateError):  # the journal could not be written (disk full…)
+            self._set_timer(run_id, self.clock.now_ms() + _JOURNAL_RETRY_MS)
+
+    def _land(self: Engine, run_id: str) -> None:
+        self._active.pop(run_id, None)
+        if run_id in self._again:
+            self._again.discard(run_id)
+            self._enqueue(run_id)
+        if not self._active:
+            for waiter in self._drained:
+                if not waiter.done():
+                    waiter.set_result(None)
+            self._drained.clear()
+        self._poke()
+
+    def _after(self: Engine, fn: Function, run: RunRecord, verdict: Verdict) -> None:
+        if verdict.wake_at is not None:
+            self._set_timer(run.id, verdict.wake_at)
+        if verdict.status not in ("completed", "failed", "cancelled"):
+            return
+        self._timer_at.pop(f"{TIMER_PREFIX}finish/{run.id}", None)
+        if run.parent:
+            parent = self.store.get_run(run.parent["run"])
+            if parent is not None and not parent.finished:
+                parent.meta["resume"] = True
+                parent.status = "queued"
+                self.store.save_run(parent)
+                self._enqueue(parent.id)
+        if verdict.status == "failed" and fn.options.on_failure is not None:
+            handler = self.registry.get(f"{fn.id}-failure")
+            if handler is not None:
+                event = self.make_event(
+                    FAILED_EVENT,
+                    {
+                        "function_id": fn.id,
+                        "run_id": run.id,
+                        "error": run.error,
+                        "event": run.event,
+                    },
+                )
+                failure = self.new_run(handler, event)
+                with self.store.batch():
+                    self.store.put_event(event, queue=False)
+                    self.store.create_runs([failure])
+                self.emit_run(failure, "queued")
+                self._enqueue(failure.id)
+
+    async def drain(self: Engine, timeout: float | None = None) -> None:
+        """Wait for runs in flight to reach their next journal point."""
+        if not self._active:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._drained.append(waiter)
+        await asyncio.wait({waiter}, timeout=timeout)
