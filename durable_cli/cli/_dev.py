@@ -51,6 +51,7 @@ def run_dev(
         store.lock_runner()
         engine = Engine(store, registry, concurrency=concurrency)
         app = _tui() if not headless and sys.stdout.isatty() else None
+        log = None
         if app is not None:
             code = app(engine, paths=names, watch=watch)
         else:
@@ -63,7 +64,10 @@ def run_dev(
             finally:
                 log.flush()
         engine.close()
-        if _abandon_busy_threads():
+        busy = _abandon_busy_threads()
+        if log is not None:
+            log.flush()  # and the lines of steps that ended while threads wound down
+        if busy:
             # a worker is still inside a user step: don't wait for it (nor close the store
             # under it); the journal already says that step is in flight
             sys.stdout.flush()
