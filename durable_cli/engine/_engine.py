@@ -199,6 +199,8 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
         schedules unarmed (the testing helper fires one tick itself)."""
         loop = self._loop = asyncio.get_running_loop()
         self._woken = True
+        if self._landed:  # verdicts that landed while no loop served
+            loop.call_soon(self._take_landed)
         fd = self.store.wake_fd()
         if fd is not None:
             loop.add_reader(fd, self._on_ping)

@@ -5,7 +5,6 @@ runner starts and lands thousands of runs a second, and each await costs a task 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 from typing import TYPE_CHECKING
 
@@ -108,10 +107,11 @@ class Flight:
         self._landed.append(landed)
         if not self._landing:
             self._landing = True
-            loop = self._loop
-            if loop is not None:
-                with contextlib.suppress(RuntimeError):  # closed: the run stays resumable
-                    loop.call_soon_threadsafe(self._take_landed)
+            try:
+                self._loop.call_soon_threadsafe(self._take_landed)  # type: ignore[union-attr]
+            except (AttributeError, RuntimeError):
+                # no loop serving (closed, or between serve() calls): the next serve() takes it
+                self._landing = False
 
     def _take_landed(self: Engine) -> None:
         self._landing = False  # first: a verdict appended from now on posts another call
@@ -135,7 +135,11 @@ class Flight:
             self._settle(fn, run, verdict, error)
 
     def _settle(
-        self, fn: Function, run: RunRecord, verdict: Verdict | None, error: BaseException | None
+        self: Engine,
+        fn: Function,
+        run: RunRecord,
+        verdict: Verdict | None,
+        error: BaseException | None,
     ) -> None:
         """On the loop: a run's turn in flight is over, with a verdict or an engine fault."""
         self.flow.release(fn, run)
