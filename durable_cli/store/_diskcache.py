@@ -190,20 +190,8 @@ class DiskcacheStore:
         if guard and not rows.in_transaction:
             size, mode, filename, value = cache.disk.store(run.to_dict(), False, key=run.id)
             if filename is None:
-                # the hot path: one guarded UPDATE, its own transaction; the status lives in the
-                # tag column, so SQLite checks "not finished" without decoding the record
-                args = (value, run.status, size, mode, time.time(), f"run/{run.id}")
-                updated = self._group.run(
-                    lambda sql: (
-                        sql(
-                            "UPDATE Cache SET value = ?, tag = ?, size = ?, mode = ?,"
-                            " store_time = ? WHERE key = ? AND raw = 1 AND filename IS NULL"
-                            " AND tag NOT IN ('completed', 'failed', 'cancelled')",
-                            args,
-                        ).rowcount
-                    )
-                )
-                if updated == 1:
+                # the hot path: one guarded write, shared with concurrent writers (group commit)
+                if self._group.write(f"run/{run.id}", run.status, size, mode, value):
                     return True
             else:
                 cache.disk.remove(filename)
@@ -276,16 +264,15 @@ class DiskcacheStore:
         try:
             if step.stored:  # a row exists: it may point at a value file to remove after
                 old = sql("SELECT filename FROM Cache WHERE key = ? AND raw = 1", (key,)).fetchone()
-            args = (key, now, now, size, mode, filename, value)
-            statement = (
-                "INSERT OR REPLACE INTO Cache(key, raw, store_time, expire_time, access_time,"
-                " access_count, tag, size, mode, filename, value)"
-                " VALUES (?, 1, ?, NULL, ?, 0, NULL, ?, ?, ?, ?)"
-            )
-            if filename is None and not self._rows.in_transaction:
-                self._group.run(lambda run_sql: run_sql(statement, args))
+            if filename is None and not (old and old[0]) and not self._rows.in_transaction:
+                self._group.write(key, None, size, mode, value)
             else:
-                sql(statement, args)
+                sql(
+                    "INSERT OR REPLACE INTO Cache(key, raw, store_time, expire_time, access_time,"
+                    " access_count, tag, size, mode, filename, value)"
+                    " VALUES (?, 1, ?, NULL, ?, 0, NULL, ?, ?, ?, ?)",
+                    (key, now, now, size, mode, filename, value),
+                )
         except BaseException:
             if filename:
                 cache.disk.remove(filename)

@@ -1,42 +1,61 @@
-"""Group commit: concurrent writers share one SQLite transaction instead of queueing for one each.
+"""Group commit: concurrent writers share one SQLite statement instead of queueing for one each.
 
 A commit costs the same whether it carries one step or twenty, so when several runs journal steps
-at once, the first writer to arrive becomes the leader and commits everything that queued up
-behind it while it waited for the database; the others wait for that commit, then go on. A
-writer alone pays only a lock and a list append. Nobody proceeds before its write is committed.
+at once, the first writer to arrive becomes the leader and writes every row that queued up behind
+it while it waited for the database; the others wait for that commit, then go on. Nobody
+proceeds before its row is committed.
 
-Each waiter sleeps on its own lock, released when its write is committed (or when it is made
-the next leader): a commit wakes exactly the writers it carried, never the whole crowd.
+The rows of a batch go in one multi-row upsert, which SQLite runs as one implicit transaction in
+one call. One call matters as much as one commit: Python releases the GIL around each SQLite call
+and the leader must win it back from a dozen busy workers after each, so a BEGIN, a statement
+per row and a COMMIT cost several times what the database itself takes.
+
+Each waiter sleeps on its own lock, released when its row is committed (or when it is made the
+next leader): a commit wakes exactly the writers it carried, never the whole crowd.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
 
 __all__ = ["GroupCommit"]
 
-Sql = Callable[..., sqlite3.Cursor]
-Op = Callable[[Sql], Any]
+_COLUMNS = (
+    "INSERT INTO Cache(key, raw, store_time, expire_time, access_time, access_count, tag,"
+    " size, mode, filename, value) VALUES "
+)
+_ROW = "(?, 1, ?, NULL, ?, 0, ?, ?, ?, NULL, ?)"
+# a row that names a value file is left alone (its writer must remove the old file), and so is a
+# finished run (its status lives in the tag column, so SQLite checks without decoding anything)
+_UPSERT = (
+    " ON CONFLICT(key, raw) DO UPDATE SET store_time = excluded.store_time,"
+    " access_time = excluded.access_time, tag = excluded.tag, size = excluded.size,"
+    " mode = excluded.mode, value = excluded.value"
+    " WHERE Cache.filename IS NULL"
+    " AND (Cache.tag IS NULL OR Cache.tag NOT IN ('completed', 'failed', 'cancelled'))"
+)
+
+
+_MAX_ROWS = 1000
 
 
 class _Pending:
-    __slots__ = ("done", "error", "gate", "op", "result")
+    __slots__ = ("done", "error", "gate", "row", "written")
 
-    def __init__(self, op: Op) -> None:
-        self.op = op
+    def __init__(self, row: tuple[str, str | None, int, int, object]) -> None:
+        self.row = row  # key, tag, size, mode, value
         self.done = False
-        self.result: Any = None
+        self.written = False
         self.error: BaseException | None = None
         self.gate = threading.Lock()
         self.gate.acquire()  # released once: committed, or promoted to leader
 
 
 class GroupCommit:
-    """Runs write operations in shared transactions, leader/follower style."""
+    """Writes rows in shared statements, leader/follower style."""
 
     def __init__(self, connection: Callable[[], sqlite3.Connection]) -> None:
         """`connection()` gives the calling thread's connection (autocommit mode)."""
@@ -45,9 +64,10 @@ class GroupCommit:
         self._queue: list[_Pending] = []
         self._leading = False
 
-    def run(self, op: Op) -> Any:
-        """Run `op(sql)` inside a committed transaction; return its result or raise its error."""
-        mine = _Pending(op)
+    def write(self, key: str, tag: str | None, size: int, mode: int, value: object) -> bool:
+        """Insert or update the row at `key` (inline value); False when the row was left alone
+        (a finished run, or a row naming a value file). Raises what SQLite raised."""
+        mine = _Pending((key, tag, size, mode, value))
         with self._mutex:
             self._queue.append(mine)
             follow = self._leading
@@ -58,7 +78,8 @@ class GroupCommit:
                 return _result(mine)
             # promoted: the previous leader left us at the head of the queue
         with self._mutex:
-            batch, self._queue = self._queue, []
+            # bounded: SQLite takes at most 32,766 parameters in one statement
+            batch, self._queue = self._queue[:_MAX_ROWS], self._queue[_MAX_ROWS:]
         try:
             self._commit(batch)
         finally:
@@ -74,40 +95,43 @@ class GroupCommit:
         return _result(mine)
 
     def _commit(self, batch: list[_Pending]) -> None:
-        sql = self._connection().execute
-        if len(batch) == 1:
-            # alone: the statement is its own transaction, no BEGIN/COMMIT round trips
-            item = batch[0]
-            try:
-                item.result = item.op(sql)
-            except BaseException as exc:  # handed to that writer
-                item.error = exc
-            return
+        con = self._connection()
         try:
-            sql("BEGIN IMMEDIATE")
-            for item in batch:
-                item.result = item.op(sql)
-            sql("COMMIT")
+            changed = _upsert(con, batch)
         except BaseException:
-            # one bad write must not sink the others: roll back and write each alone
-            _rollback(sql)
+            if len(batch) == 1:
+                raise
+            # one bad row must not sink the others: write each alone, errors to their writers
             for item in batch:
-                item.result, item.error = None, None
                 try:
-                    sql("BEGIN IMMEDIATE")
-                    item.result = item.op(sql)
-                    sql("COMMIT")
-                except BaseException as exc:  # handed to that writer
-                    _rollback(sql)
+                    item.written = _upsert(con, [item]) == 1
+                except BaseException as exc:
                     item.error = exc
+            return
+        if changed == len(batch):
+            for item in batch:
+                item.written = True
+            return
+        # some rows were left alone (rare: a run cancelled meanwhile): ask which
+        for item in batch:
+            key, _, _, _, value = item.row
+            row = con.execute(
+                "SELECT value FROM Cache WHERE key = ? AND raw = 1", (key,)
+            ).fetchone()
+            item.written = row is not None and row[0] == value
 
 
-def _rollback(sql: Sql) -> None:
-    with contextlib.suppress(sqlite3.Error):  # no transaction was open
-        sql("ROLLBACK")
+def _upsert(con: sqlite3.Connection, batch: list[_Pending]) -> int:
+    now = time.time()
+    args: list[object] = []
+    for item in batch:
+        key, tag, size, mode, value = item.row
+        args += (key, now, now, tag, size, mode, value)
+    statement = _COLUMNS + ", ".join([_ROW] * len(batch)) + _UPSERT
+    return con.execute(statement, args).rowcount
 
 
-def _result(item: _Pending) -> Any:
+def _result(item: _Pending) -> bool:
     if item.error is not None:
         raise item.error
-    return item.result
+    return item.written

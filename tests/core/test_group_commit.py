@@ -1,0 +1,64 @@
+"""Group commit: rows of concurrent writers share one statement; a finished run is never
+overwritten; one bad row does not sink the others."""
+
+from __future__ import annotations
+
+import threading
+
+from durable_cli.store import RunRecord
+from durable_cli.store._group import GroupCommit, _Pending
+
+
+def _value(store, key):
+    row = store._cache._sql("SELECT value, tag FROM Cache WHERE key = ? AND raw = 1", (key,))
+    return row.fetchone()
+
+
+def _run(status: str) -> RunRecord:
+    return RunRecord(id="R1", function="f", event={}, status=status, created_at=0)
+
+
+def test_a_batch_writes_every_row_but_leaves_a_finished_run_alone(store):
+    store.create_runs([_run("queued")])
+    store.save_run(_run("cancelled"), guard=False)
+    group = store._group
+    batch = [
+        _Pending(("run/R1", "running", 0, 1, b'{"status":"running"}')),
+        _Pending(("st/R1/000000", None, 0, 1, b'{"id":"a"}')),
+        _Pending(("st/R1/000001", None, 0, 1, b'{"id":"b"}')),
+    ]
+    group._commit(batch)
+    assert [item.written for item in batch] == [False, True, True]
+    assert _value(store, "run/R1")[1] == "cancelled"
+    assert bytes(_value(store, "st/R1/000001")[0]) == b'{"id":"b"}'
+
+
+def test_one_bad_row_fails_alone(store):
+    group = store._group
+    batch = [
+        _Pending(("st/X/000000", None, 0, 1, b"1")),
+        _Pending(("st/X/000001", None, 0, 1, object())),  # SQLite can't bind it
+        _Pending(("st/X/000002", None, 0, 1, b"3")),
+    ]
+    group._commit(batch)
+    assert [item.written for item in batch] == [True, False, True]
+    assert batch[1].error is not None and batch[0].error is None
+    assert _value(store, "st/X/000002") is not None
+
+
+def test_concurrent_writers_all_land(store):
+    group = GroupCommit(lambda: store._cache._con)
+    results: list[bool] = []
+
+    def writer(n: int) -> None:
+        for i in range(50):
+            results.append(group.write(f"st/T{n}/{i:06d}", None, 0, 1, b"{}"))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [True] * 400
+    count = store._cache._sql("SELECT COUNT(*) FROM Cache WHERE key >= 'st/T' AND key < 'st/U'")
+    assert count.fetchone()[0] == 400
