@@ -28,6 +28,7 @@ class Flight:
     """Mixed into `Engine`: dispatch, the worker side of a run, landing, and what follows."""
 
     def _dispatch(self: Engine) -> None:
+        starting: list[tuple[Function, RunRecord, bool]] = []
         while self._ready and len(self._active) < self.concurrency:
             _, _, run_id = heapq.heappop(self._ready)
             self._queued.discard(run_id)
@@ -35,12 +36,15 @@ class Flight:
                 self._again.add(run_id)
                 continue
             self._active[run_id] = None
-            self._launch(run_id)
+            ready = self._launch(run_id)
+            if ready is not None:
+                starting.append(ready)
+        if starting:
+            self._start_sync(starting)
 
-    def _launch(self: Engine, run_id: str) -> None:
-        """Put a run in flight: a `def` handler goes to a worker thread, an `async def` one to
-        a task. Neither path awaits anything on the loop per run: a busy runner starts and
-        lands thousands of runs a second."""
+    def _launch(self: Engine, run_id: str) -> tuple[Function, RunRecord, bool] | None:
+        """Put a run in flight: an `async def` handler goes to a task; a `def` one is returned,
+        to start with the others of this dispatch (`_start_sync`)."""
         try:
             ready = self._prepare(run_id)
         except Exception as exc:  # an engine fault must not kill the loop; the run stays resumable
@@ -48,13 +52,32 @@ class Flight:
             ready = None
         if ready is None:
             self._land(run_id)
-            return
+            return None
         fn, run, fresh = ready
-        if fn.is_async:
-            task = asyncio.ensure_future(self._drive_async(fn, run, fresh))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        else:
+        if not fn.is_async:
+            return ready
+        task = asyncio.ensure_future(self._drive_async(fn, run, fresh))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return None
+
+    def _start_sync(self: Engine, starting: list[tuple[Function, RunRecord, bool]]) -> None:
+        """Mark a dispatch's `def` runs running in one commit, then hand each to a worker.
+
+        Written here rather than by each worker: one shared commit on the loop instead of a
+        worker thread put to sleep and woken again per run."""
+        firsts = [self._mark_running(run) for _, run, _ in starting]
+        try:
+            saved = self.store.save_runs([run for _, run, _ in starting])
+        except Exception as exc:  # the journal could not be written: each stays resumable
+            for fn, run, _ in starting:
+                self._settle(fn, run, None, exc)
+            return
+        for (fn, run, fresh), first, ok in zip(starting, firsts, saved, strict=True):
+            if not ok:  # cancelled meanwhile
+                self._settle(fn, run, None, None)
+                continue
+            self.emit_run(run, "running", detail={"resumed": not first})
             self._pool.submit(self._work, fn, run, fresh)
 
     def _prepare(self: Engine, run_id: str) -> tuple[Function, RunRecord, bool] | None:
@@ -83,25 +106,33 @@ class Flight:
             self._arm_finish_timeout(run, self.clock.now_ms())
         return fn, run, fresh is not None
 
-    def _start(self: Engine, fn: Function, run: RunRecord, fresh: bool) -> Invocation | None:
-        """Mark the run running and load its journal (a fresh run has none yet)."""
+    def _mark_running(self: Engine, run: RunRecord) -> bool:
+        """Set the run running (in memory); True if this is its first start."""
         first = run.started_at is None
         run.meta.pop("resume", None)
         run.status, run.wake_at, run.reason = "running", None, None
         run.started_at = run.started_at or self.clock.now_ms()
+        return first
+
+    def _start(self: Engine, fn: Function, run: RunRecord, fresh: bool) -> Invocation | None:
+        """Mark the run running (journaled) and bind it to an invocation (async handlers)."""
+        first = self._mark_running(run)
         if not self.store.save_run(run):
             return None  # cancelled meanwhile
         self.emit_run(run, "running", detail={"resumed": not first})
+        return self._invocation(fn, run, fresh)
+
+    def _invocation(self: Engine, fn: Function, run: RunRecord, fresh: bool) -> Invocation:
+        """Load the run's journal (a fresh run has none yet) and bind it to an invocation."""
         inv = Invocation(self, fn, run, [] if fresh else self.store.load_steps(run.id))
         self._active[run.id] = inv
         return inv
 
     def _work(self: Engine, fn: Function, run: RunRecord, fresh: bool) -> None:
-        """In a worker thread: start the run and call its `def` handler, then hand the verdict
-        to the loop. Verdicts that land together are taken in one call on the loop."""
+        """In a worker thread: call a started run's `def` handler, then hand the verdict to the
+        loop. Verdicts that land together are taken in one call on the loop."""
         try:
-            inv = self._start(fn, run, fresh)
-            landed = (fn, run, None if inv is None else inv.call_sync(), None)
+            landed = (fn, run, self._invocation(fn, run, fresh).call_sync(), None)
         except BaseException as exc:  # handed to the loop, which decides what it means
             landed = (fn, run, None, exc)
         self._landed.append(landed)

@@ -203,6 +203,27 @@ class DiskcacheStore:
             self._put_run(run)
         return True
 
+    @guarded
+    def save_runs(self, runs: list[RunRecord]) -> list[bool]:
+        """`save_run` (guarded) for several runs, committed together; False: left as it was."""
+        cache = self._cache
+        if self._rows.in_transaction:
+            return [self.save_run(run) for run in runs]
+        rows, inline = [], []
+        for run in runs:
+            size, mode, filename, value = cache.disk.store(run.to_dict(), False, key=run.id)
+            if filename is not None:  # a large record: save_run replaces its value file
+                cache.disk.remove(filename)
+                inline.append(False)
+                continue
+            rows.append((f"run/{run.id}", run.status, size, mode, value))
+            inline.append(True)
+        written = iter(self._group.write_rows(rows) if rows else ())
+        return [
+            (next(written) or self.save_run(run)) if fast else self.save_run(run)
+            for run, fast in zip(runs, inline, strict=True)
+        ]
+
     def list_runs(
         self,
         *,

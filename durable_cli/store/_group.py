@@ -39,16 +39,19 @@ _UPSERT = (
 )
 
 
-_MAX_ROWS = 1000
+_MAX_WRITES = 256  # writers per commit
+_MAX_ROWS = 4000  # rows per statement: SQLite takes at most 32,766 parameters, 7 a row
+
+Row = tuple[str, str | None, int, int, object]  # key, tag, size, mode, value
 
 
 class _Pending:
-    __slots__ = ("done", "error", "gate", "row", "written")
+    __slots__ = ("done", "error", "gate", "rows", "written")
 
-    def __init__(self, row: tuple[str, str | None, int, int, object]) -> None:
-        self.row = row  # key, tag, size, mode, value
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
         self.done = False
-        self.written = False
+        self.written = [False] * len(rows)
         self.error: BaseException | None = None
         self.gate = threading.Lock()
         self.gate.acquire()  # released once: committed, or promoted to leader
@@ -67,7 +70,11 @@ class GroupCommit:
     def write(self, key: str, tag: str | None, size: int, mode: int, value: object) -> bool:
         """Insert or update the row at `key` (inline value); False when the row was left alone
         (a finished run, or a row naming a value file). Raises what SQLite raised."""
-        mine = _Pending((key, tag, size, mode, value))
+        return self.write_rows([(key, tag, size, mode, value)])[0]
+
+    def write_rows(self, rows: list[Row]) -> list[bool]:
+        """`write` for several rows, committed together (with whatever else is queued)."""
+        mine = _Pending(rows)
         with self._mutex:
             self._queue.append(mine)
             follow = self._leading
@@ -78,8 +85,7 @@ class GroupCommit:
                 return _result(mine)
             # promoted: the previous leader left us at the head of the queue
         with self._mutex:
-            # bounded: SQLite takes at most 32,766 parameters in one statement
-            batch, self._queue = self._queue[:_MAX_ROWS], self._queue[_MAX_ROWS:]
+            batch, self._queue = self._queue[:_MAX_WRITES], self._queue[_MAX_WRITES:]
         try:
             self._commit(batch)
         finally:
@@ -96,42 +102,60 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Pending]) -> None:
         con = self._connection()
+        rows = [row for item in batch for row in item.rows]
         try:
-            changed = _upsert(con, batch)
+            changed = _upsert(con, rows)
         except BaseException:
             if len(batch) == 1:
                 raise
-            # one bad row must not sink the others: write each alone, errors to their writers
+            # one bad write must not sink the others: each alone, errors to their writers
             for item in batch:
                 try:
-                    item.written = _upsert(con, [item]) == 1
+                    self._commit([item])
                 except BaseException as exc:
                     item.error = exc
             return
-        if changed == len(batch):
+        if changed == len(rows):
             for item in batch:
-                item.written = True
+                item.written = [True] * len(item.rows)
             return
         # some rows were left alone (rare: a run cancelled meanwhile): ask which
         for item in batch:
-            key, _, _, _, value = item.row
-            row = con.execute(
-                "SELECT value FROM Cache WHERE key = ? AND raw = 1", (key,)
-            ).fetchone()
-            item.written = row is not None and row[0] == value
+            item.written = [_holds(con, key, value) for key, _, _, _, value in item.rows]
 
 
-def _upsert(con: sqlite3.Connection, batch: list[_Pending]) -> int:
+def _holds(con: sqlite3.Connection, key: str, value: object) -> bool:
+    row = con.execute("SELECT value FROM Cache WHERE key = ? AND raw = 1", (key,)).fetchone()
+    return row is not None and row[0] == value
+
+
+def _upsert(con: sqlite3.Connection, rows: list[Row]) -> int:
+    """Write `rows` in one statement (its own transaction); very many in one transaction."""
+    if len(rows) <= _MAX_ROWS:
+        return _statement(con, rows)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        changed = sum(
+            _statement(con, rows[i : i + _MAX_ROWS]) for i in range(0, len(rows), _MAX_ROWS)
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    return changed
+
+
+def _statement(con: sqlite3.Connection, rows: list[Row]) -> int:
     now = time.time()
     args: list[object] = []
-    for item in batch:
-        key, tag, size, mode, value = item.row
+    for key, tag, size, mode, value in rows:
         args += (key, now, now, tag, size, mode, value)
-    statement = _COLUMNS + ", ".join([_ROW] * len(batch)) + _UPSERT
+    statement = _COLUMNS + ", ".join([_ROW] * len(rows)) + _UPSERT
     return con.execute(statement, args).rowcount
 
 
-def _result(item: _Pending) -> bool:
+def _result(item: _Pending) -> list[bool]:
     if item.error is not None:
         raise item.error
     return item.written

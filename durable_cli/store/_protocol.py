@@ -64,6 +64,10 @@ class Store(Protocol):
         """Write a run; with `guard`, a finished run on disk is never overwritten (False)."""
         ...
 
+    def save_runs(self, runs: list[RunRecord]) -> list[bool]:
+        """`save_run` (guarded) for several runs, committed together; False: left as it was."""
+        ...
+
     def list_runs(
         self,
         *,
