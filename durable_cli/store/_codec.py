@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 from typing import Any
 
 from diskcache import Disk
-from diskcache.core import MODE_PICKLE
+from diskcache.core import MODE_PICKLE, MODE_RAW
 
 from ..errors import StateError
 from ._json import dumps, loads
 
-__all__ = ["JSONDisk", "MissingValueFile", "dumps", "loads"]
+__all__ = ["MODE_RAW", "JSONDisk", "MissingValueFile", "dumps", "loads"]
 
 
 class MissingValueFile(StateError):
@@ -43,6 +44,12 @@ class JSONDisk(Disk):
         if type(key) is not str:
             raise TypeError(f"durable store keys are strings, not {type(key).__name__}")
         return key, True
+
+    def inline(self, value: Any) -> Any:
+        """The row value that holds `value`, as `store` makes it; None when it is too large for
+        a row (`store` would write a file), so a caller can choose before any file exists."""
+        data = dumps(value).encode("utf-8")
+        return sqlite3.Binary(data) if len(data) < self.min_file_size else None
 
     def store(self, value: Any, read: bool, key: Any = None) -> tuple[int, int, Any, Any]:
         """Encode `value` as JSON bytes (large ones go to a 0600 file, as diskcache does)."""

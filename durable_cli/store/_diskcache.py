@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..errors import StateLockedError
+from ._codec import MODE_RAW
 from ._files import DB, LOCK, SCHEMA_VERSION, WAKE, notify
 from ._group import GroupCommit
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
@@ -188,13 +189,13 @@ class DiskcacheStore:
         """Write a run; with `guard`, a finished run on disk is never overwritten (False)."""
         cache, rows = self._cache, self._rows
         if guard and not rows.in_transaction:
-            size, mode, filename, value = cache.disk.store(run.to_dict(), False, key=run.id)
-            if filename is None:
-                # the hot path: one guarded write, shared with concurrent writers (group commit)
-                if self._group.write(f"run/{run.id}", run.status, size, mode, value):
-                    return True
-            else:
-                cache.disk.remove(filename)
+            # the hot path: one guarded write, shared with concurrent writers (group commit);
+            # a record too large for its row goes the long way, no value file made before
+            blob = cache.disk.inline(run.to_dict())
+            if blob is not None and self._group.write(
+                f"run/{run.id}", run.status, 0, MODE_RAW, blob
+            ):
+                return True
         with rows.transaction():
             if guard:
                 current = rows.get(f"run/{run.id}")
@@ -209,19 +210,17 @@ class DiskcacheStore:
         cache = self._cache
         if self._rows.in_transaction:
             return [self.save_run(run) for run in runs]
-        rows, inline = [], []
-        for run in runs:
-            size, mode, filename, value = cache.disk.store(run.to_dict(), False, key=run.id)
-            if filename is not None:  # a large record: save_run replaces its value file
-                cache.disk.remove(filename)
-                inline.append(False)
-                continue
-            rows.append((f"run/{run.id}", run.status, size, mode, value))
-            inline.append(True)
+        blobs = [cache.disk.inline(run.to_dict()) for run in runs]
+        rows = [
+            (f"run/{run.id}", run.status, 0, MODE_RAW, blob)
+            for run, blob in zip(runs, blobs, strict=True)
+            if blob is not None
+        ]
         written = iter(self._group.write_rows(rows) if rows else ())
+        # a record too large for its row, or left alone, goes the long way (as in save_run)
         return [
-            (next(written) or self.save_run(run)) if fast else self.save_run(run)
-            for run, fast in zip(runs, inline, strict=True)
+            (blob is not None and next(written)) or self.save_run(run)
+            for run, blob in zip(runs, blobs, strict=True)
         ]
 
     def list_runs(
@@ -234,11 +233,10 @@ class DiskcacheStore:
     ) -> Iterator[RunRecord]:
         """Runs newest first, filtered, streamed (never all loaded at once)."""
         statuses = {status} if isinstance(status, str) else set(status) if status else None
-        single = next(iter(statuses)) if statuses and len(statuses) == 1 else None
         count = 0
         if function is None:
             start = f"run/{before}" if before else None
-            for _, raw in self._scan("run/", reverse=True, tag=single, start_after=start):
+            for _, raw in self._scan("run/", reverse=True, tag=statuses, start_after=start):
                 if statuses and raw["status"] not in statuses:
                     continue
                 yield RunRecord.from_dict(raw)

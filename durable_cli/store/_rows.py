@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ._codec import MissingValueFile
@@ -140,10 +140,12 @@ class Rows:
         *,
         reverse: bool = False,
         limit: int | None = None,
-        tag: str | None = None,
+        tag: str | Iterable[str] | None = None,
         start_after: str | None = None,
     ) -> Iterator[tuple[str, Any]]:
-        """Stream `(key, value)` for keys starting with `prefix`, in key order, in batches."""
+        """Stream `(key, value)` for keys starting with `prefix`, in key order, in batches
+        (only rows with `tag`, or one of the tags, when given)."""
+        tags = None if tag is None else [tag] if isinstance(tag, str) else sorted(tag)
         lo, hi = prefix, after(prefix)
         remaining = limit
         fetch = self.cache.disk.fetch
@@ -154,9 +156,11 @@ class Rows:
             if start_after is not None:
                 where += " AND key < ?" if reverse else " AND key > ?"
                 args.append(start_after)
-            if tag is not None:
-                where += " AND tag = ?"
-                args.append(tag)
+            if tags is not None:
+                # the tag column is read from the row, not decoded from the value: a filter
+                # here skips decoding every finished run to find the few unfinished ones
+                where += f" AND tag IN ({', '.join('?' * len(tags))})"
+                args += tags
             order = "DESC" if reverse else "ASC"
             query = (
                 f"SELECT key, mode, filename, value FROM Cache WHERE {where} "
