@@ -259,6 +259,7 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
         """Sleep until poked or `timeout` passes: one future, no task per wait (busy runners
         wait thousands of times a second)."""
         if self._woken:
+            await asyncio.sleep(0)  # still yield: the loop is the TUI's too, keys must get a turn
             return
         assert self._loop is not None
         waiter = self._waiter = self._loop.create_future()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StateError
 from ..sdk import Function
@@ -62,23 +62,33 @@ class Flight:
         return None
 
     def _start_sync(self: Engine, starting: list[tuple[Function, RunRecord, bool]]) -> None:
-        """Mark a dispatch's `def` runs running in one commit, then hand each to a worker.
+        """Start a dispatch's `def` runs: one worker marks them all running in one commit, then
+        calls the last one's handler and hands the others to workers of their own.
 
-        Written here rather than by each worker: one shared commit on the loop instead of a
-        worker thread put to sleep and woken again per run."""
+        One commit instead of each worker put to sleep and woken again for its own; in a worker,
+        not on the loop, which the TUI answers keys on."""
+        self._pool.submit(self._start_batch, starting)
+
+    def _start_batch(self: Engine, starting: list[tuple[Function, RunRecord, bool]]) -> None:
         firsts = [self._mark_running(run) for _, run, _ in starting]
         try:
             saved = self.store.save_runs([run for _, run, _ in starting])
-        except Exception as exc:  # the journal could not be written: each stays resumable
+        except BaseException as exc:  # the journal could not be written: each stays resumable
             for fn, run, _ in starting:
-                self._settle(fn, run, None, exc)
+                self._post_landed((fn, run, None, exc))
             return
-        for (fn, run, fresh), first, ok in zip(starting, firsts, saved, strict=True):
+        last = len(starting) - 1
+        for i, ((fn, run, fresh), first, ok) in enumerate(
+            zip(starting, firsts, saved, strict=True)
+        ):
             if not ok:  # cancelled meanwhile
-                self._settle(fn, run, None, None)
+                self._post_landed((fn, run, None, None))
                 continue
             self.emit_run(run, "running", detail={"resumed": not first})
-            self._pool.submit(self._work, fn, run, fresh)
+            if i == last:
+                self._work(fn, run, fresh)
+            else:
+                self._pool.submit(self._work, fn, run, fresh)
 
     def _prepare(self: Engine, run_id: str) -> tuple[Function, RunRecord, bool] | None:
         """On the loop: whether and how the run goes now (None: not now, or not at all)."""
@@ -135,6 +145,10 @@ class Flight:
             landed = (fn, run, self._invocation(fn, run, fresh).call_sync(), None)
         except BaseException as exc:  # handed to the loop, which decides what it means
             landed = (fn, run, None, exc)
+        self._post_landed(landed)
+
+    def _post_landed(self: Engine, landed: tuple[Any, ...]) -> None:
+        """From a worker: hand a run's verdict (or fault) to the loop."""
         self._landed.append(landed)
         if not self._landing:
             self._landing = True
