@@ -19,15 +19,13 @@ storage errors (disk full, damage, permissions) into a `StateError` naming the s
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ..errors import StateLockedError
 from ._codec import MODE_RAW
-from ._files import DB, LOCK, SCHEMA_VERSION, WAKE, notify
+from ._files import DB, SCHEMA_VERSION, lock_runner, notify, open_wake
 from ._group import GroupCommit
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
 from ._open import open_journal
@@ -187,15 +185,33 @@ class DiskcacheStore:
     @guarded
     def save_run(self, run: RunRecord, *, guard: bool = True) -> bool:
         """Write a run; with `guard`, a finished run on disk is never overwritten (False)."""
-        cache, rows = self._cache, self._rows
-        if guard and not rows.in_transaction:
-            # the hot path: one guarded write, shared with concurrent writers (group commit);
-            # a record too large for its row goes the long way, no value file made before
-            blob = cache.disk.inline(run.to_dict())
-            if blob is not None and self._group.write(
-                f"run/{run.id}", run.status, 0, MODE_RAW, blob
-            ):
-                return True
+        if guard and not self._rows.in_transaction:
+            return self.save_runs([run])[0]
+        return self._save_run_slow(run, guard)
+
+    @guarded
+    def save_runs(self, runs: list[RunRecord]) -> list[bool]:
+        """`save_run` (guarded) for several runs, committed together; False: left as it was."""
+        if self._rows.in_transaction:
+            return [self._save_run_slow(run, True) for run in runs]
+        # the hot path: guarded writes shared with concurrent writers (group commit); the
+        # status lives in the tag column, so SQLite checks "not finished" without decoding
+        blobs = [self._cache.disk.inline(run.to_dict()) for run in runs]
+        rows = [
+            (f"run/{run.id}", run.status, 0, MODE_RAW, blob)
+            for run, blob in zip(runs, blobs, strict=True)
+            if blob is not None
+        ]
+        written = iter(self._group.write_rows(rows) if rows else ())
+        # a record too large for its row (no value file made yet), or a row left alone
+        return [
+            (blob is not None and next(written)) or self._save_run_slow(run, True)
+            for run, blob in zip(runs, blobs, strict=True)
+        ]
+
+    def _save_run_slow(self, run: RunRecord, guard: bool) -> bool:
+        """The long way, in a transaction: reads the row first, handles value files."""
+        rows = self._rows
         with rows.transaction():
             if guard:
                 current = rows.get(f"run/{run.id}")
@@ -203,25 +219,6 @@ class DiskcacheStore:
                     return False
             self._put_run(run)
         return True
-
-    @guarded
-    def save_runs(self, runs: list[RunRecord]) -> list[bool]:
-        """`save_run` (guarded) for several runs, committed together; False: left as it was."""
-        cache = self._cache
-        if self._rows.in_transaction:
-            return [self.save_run(run) for run in runs]
-        blobs = [cache.disk.inline(run.to_dict()) for run in runs]
-        rows = [
-            (f"run/{run.id}", run.status, 0, MODE_RAW, blob)
-            for run, blob in zip(runs, blobs, strict=True)
-            if blob is not None
-        ]
-        written = iter(self._group.write_rows(rows) if rows else ())
-        # a record too large for its row, or left alone, goes the long way (as in save_run)
-        return [
-            (blob is not None and next(written)) or self.save_run(run)
-            for run, blob in zip(runs, blobs, strict=True)
-        ]
 
     def list_runs(
         self,
@@ -368,24 +365,7 @@ class DiskcacheStore:
     # -- runner coordination ----------------------------------------------------------------
     def lock_runner(self) -> None:
         """Become the only runner here; the OS drops the lock when the holder dies."""
-        path = os.path.join(self.path, LOCK)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
-            os.close(fd)
-            pid = int(holder) if holder.isdigit() else None
-            who = f"process {pid}" if pid else "another process"
-            raise StateLockedError(
-                f"{self.path}: {who} is already running `durable dev` on this state dir", pid
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        self._lock_fd = fd
-
-    def _wake_path(self) -> str:
-        return os.path.join(self.path, WAKE)
+        self._lock_fd = lock_runner(self.path)
 
     def notify(self) -> None:
         """Poke a live runner through the wake FIFO; silently nothing when none listens."""
@@ -393,16 +373,8 @@ class DiskcacheStore:
 
     def wake_fd(self) -> int | None:
         """Open the wake FIFO for reading (the runner); None where FIFOs aren't supported."""
-        if self._wake_fd is not None:
-            return self._wake_fd
-        path = self._wake_path()
-        try:
-            if not os.path.exists(path):
-                os.mkfifo(path, 0o600)
-            # O_RDWR keeps a writer open ourselves, so the FIFO never reports EOF when idle
-            self._wake_fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
-        except (OSError, AttributeError):
-            return None
+        if self._wake_fd is None:
+            self._wake_fd = open_wake(self.path)
         return self._wake_fd
 
     def drain_wake(self) -> None:

@@ -1,4 +1,5 @@
-"""The state dir's files, checked with plain reads: no diskcache, so `durable send` stays light.
+"""The state dir's files, checked with plain reads, and the runner's lock and wake FIFO beside
+the journal: no diskcache, so `durable send` stays light.
 
 A state dir is checked (type, owner, mode, what it holds, the database header, the WAL) before
 SQLite opens it for writing: a refused dir is left byte for byte as it was.
@@ -7,13 +8,14 @@ SQLite opens it for writing: a refused dir is left byte for byte as it was.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import sqlite3
 import stat
 import struct
 import time
 
-from ..errors import StateError
+from ..errors import StateError, StateLockedError
 from ._json import loads
 
 __all__ = [
@@ -27,7 +29,9 @@ __all__ = [
     "WAKE",
     "check_database",
     "file_problem",
+    "lock_runner",
     "notify",
+    "open_wake",
     "peek_version",
     "prepare_dir",
     "wal_frames_lost",
@@ -205,3 +209,35 @@ def notify(path: str) -> None:
             raise
     finally:
         os.close(fd)
+
+
+def lock_runner(path: str) -> int:
+    """Take the state dir's runner lock (the OS drops it when the holder dies); its descriptor.
+
+    StateLockedError names the process that holds it."""
+    fd = os.open(os.path.join(path, LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+        os.close(fd)
+        pid = int(holder) if holder.isdigit() else None
+        who = f"process {pid}" if pid else "another process"
+        raise StateLockedError(
+            f"{path}: {who} is already running `durable dev` on this state dir", pid
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
+def open_wake(path: str) -> int | None:
+    """Open (making it if need be) the wake FIFO for reading; None where FIFOs aren't supported."""
+    fifo = os.path.join(path, WAKE)
+    try:
+        if not os.path.exists(fifo):
+            os.mkfifo(fifo, 0o600)
+        # O_RDWR keeps a writer open ourselves, so the FIFO never reports EOF when idle
+        return os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+    except (OSError, AttributeError):
+        return None

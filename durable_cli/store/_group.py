@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["GroupCommit"]
+__all__ = ["GroupCommit", "Row", "upsert_rows"]
 
 _COLUMNS = (
     "INSERT INTO Cache(key, raw, store_time, expire_time, access_time, access_count, tag,"
@@ -132,11 +132,11 @@ def _holds(con: sqlite3.Connection, key: str, value: object) -> bool:
 def _upsert(con: sqlite3.Connection, rows: list[Row]) -> int:
     """Write `rows` in one statement (its own transaction); very many in one transaction."""
     if len(rows) <= _MAX_ROWS:
-        return _statement(con, rows)
+        return upsert_rows(con, rows)
     con.execute("BEGIN IMMEDIATE")
     try:
         changed = sum(
-            _statement(con, rows[i : i + _MAX_ROWS]) for i in range(0, len(rows), _MAX_ROWS)
+            upsert_rows(con, rows[i : i + _MAX_ROWS]) for i in range(0, len(rows), _MAX_ROWS)
         )
         con.execute("COMMIT")
     except BaseException:
@@ -146,7 +146,8 @@ def _upsert(con: sqlite3.Connection, rows: list[Row]) -> int:
     return changed
 
 
-def _statement(con: sqlite3.Connection, rows: list[Row]) -> int:
+def upsert_rows(con: sqlite3.Connection, rows: list[Row]) -> int:
+    """Insert or update up to 4,000 inline rows in one statement; how many it changed."""
     now = time.time()
     args: list[object] = []
     for key, tag, size, mode, value in rows:

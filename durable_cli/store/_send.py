@@ -8,14 +8,14 @@ which creates, retries and explains: `put_event` returns None for "not done here
 committed nothing.
 
 A row is what diskcache's `Cache` holds for a string key and an inline bytes value: `raw = 1`,
-mode 1 (raw), size 0, no file; the value is the JSON text, as the store's `JSONDisk` writes it.
+mode 1 (raw), size 0, no file; the value is the JSON text, as the store's `JSONDisk` writes it,
+written by the statement the group commit uses (`upsert_rows`).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-import time
 
 from ._files import (
     BUSY_TIMEOUT_S,
@@ -28,16 +28,13 @@ from ._files import (
     peek_version,
     prepare_dir,
 )
+from ._group import upsert_rows
 from ._json import dumps, loads
 
 __all__ = ["event_key", "put_event", "queue_key"]
 
 _MODE_RAW = 1  # diskcache's mode for a value held in the row itself
 _INLINE_LIMIT = 2**16  # the store's disk_min_file_size: larger values live in their own files
-_INSERT = (
-    "INSERT INTO Cache(key, raw, store_time, expire_time, access_time, access_count, tag,"
-    " size, mode, filename, value) VALUES (?, 1, ?, NULL, ?, 0, NULL, 0, 1, NULL, ?)"
-)
 _GET = "SELECT mode, value FROM Cache WHERE key = ? AND raw = 1"
 
 
@@ -88,9 +85,10 @@ def _insert(con: sqlite3.Connection, event: dict[str, object], value: bytes) -> 
         if con.execute(_GET, (key,)).fetchone() is not None:
             con.execute("ROLLBACK")
             return False
-        now = time.time()
-        con.execute(_INSERT, (key, now, now, value))
-        con.execute(_INSERT, (queue_key(event), now, now, dumps(event["id"]).encode("utf-8")))
+        queued = dumps(event["id"]).encode("utf-8")
+        upsert_rows(
+            con, [(key, None, 0, _MODE_RAW, value), (queue_key(event), None, 0, _MODE_RAW, queued)]
+        )
         con.execute("COMMIT")
     except BaseException:
         if con.in_transaction:

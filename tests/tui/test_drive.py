@@ -89,21 +89,26 @@ async def test_fail_next_attempt_makes_that_step_retry(engine: Engine) -> None:
         assert calls(engine) == ["one", "two"]
 
 
+async def _completed_run_id(pilot: Any, main: Any, what: str) -> str:
+    """Wait until the run shown in the detail pane has completed; its id."""
+    return await wait_for(
+        pilot,
+        lambda: (
+            main.detail.detail
+            and main.detail.detail["status"] == "completed"
+            and main.detail.detail["id"]
+        ),
+        what,
+    )
+
+
 async def test_replay_from_a_step_does_not_run_earlier_steps_again(engine: Engine) -> None:
     app = DurableApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
         main = app.main
         assert main is not None
         engine.send("test/go", {"n": 5})
-        first = await wait_for(
-            pilot,
-            lambda: (
-                main.detail.detail
-                and main.detail.detail["status"] == "completed"
-                and main.detail.detail["id"]
-            ),
-            "the first run to complete",
-        )
+        first = await _completed_run_id(pilot, main, "the first run to complete")
         assert calls(engine) == ["one", "two", "three"]
         main.detail.timeline.focus()
         keys = [row.key for row in main.detail.timeline.rows]
@@ -133,15 +138,7 @@ async def test_rerun_replays_the_whole_run(engine: Engine) -> None:
         main = app.main
         assert main is not None
         engine.send("test/go", {"n": 1})
-        first = await wait_for(
-            pilot,
-            lambda: (
-                main.detail.detail
-                and main.detail.detail["status"] == "completed"
-                and main.detail.detail["id"]
-            ),
-            "the run to complete",
-        )
+        first = await _completed_run_id(pilot, main, "the run to complete")
         await pilot.press("R")
         await wait_for(
             pilot,
