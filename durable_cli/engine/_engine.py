@@ -21,6 +21,7 @@ from ._flight import Flight
 from ._flow import FlowControl
 from ._intake import Intake
 from ._invocation import Invocation
+from ._journal import LoopJournal
 from ._listener import Change, Listener
 from ._registry import Registry
 from ._services import StepServices
@@ -54,6 +55,7 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
         and failures). Injected failures (`durable fail`) come first and skip it.
         """
         self.store = store
+        self.journal = LoopJournal(store)  # async handlers' writes, shared per turn of the loop
         self.interceptor = interceptor
         self.registry = registry or Registry()
         self.clock = clock or WallClock()

@@ -124,14 +124,6 @@ class Flight:
         run.started_at = run.started_at or self.clock.now_ms()
         return first
 
-    def _start(self: Engine, fn: Function, run: RunRecord, fresh: bool) -> Invocation | None:
-        """Mark the run running (journaled) and bind it to an invocation (async handlers)."""
-        first = self._mark_running(run)
-        if not self.store.save_run(run):
-            return None  # cancelled meanwhile
-        self.emit_run(run, "running", detail={"resumed": not first})
-        return self._invocation(fn, run, fresh)
-
     def _invocation(self: Engine, fn: Function, run: RunRecord, fresh: bool) -> Invocation:
         """Load the run's journal (a fresh run has none yet) and bind it to an invocation."""
         inv = Invocation(self, fn, run, [] if fresh else self.store.load_steps(run.id))
@@ -171,9 +163,10 @@ class Flight:
     async def _drive_async(self: Engine, fn: Function, run: RunRecord, fresh: bool) -> None:
         verdict, error = None, None
         try:
-            inv = self._start(fn, run, fresh)
-            if inv is not None:
-                verdict = await inv.call_async()
+            first = self._mark_running(run)
+            if await self.journal.save_run(run):  # else cancelled meanwhile
+                self.emit_run(run, "running", detail={"resumed": not first})
+                verdict = await self._invocation(fn, run, fresh).call_async()
         except Exception as exc:
             error = exc
         finally:  # cancelled too (shutdown): the run leaves the flight, resumable

@@ -7,7 +7,7 @@ does (replay, injected failure, step mode, retry, journaling, code-change checks
 from __future__ import annotations
 
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,10 @@ class _JournalFailed(ControlFlow):
 
 
 _SETTLED = ("completed", "failed")
+
+# a step write the shared core asks its driver for: the step, its run (written with it, for a
+# retry or in step mode) and the injected failure it used up
+Write = tuple[StepRecord, RunRecord | None, str | None]
 
 
 @dataclass(slots=True)
@@ -179,6 +183,13 @@ class Invocation(ToolSteps):
 
     def complete(self, plan: Plan, outcome: Outcome) -> Any:
         """Journal an executed `run` step: its value, a retry (suspend) or a failure."""
+        return self._drive(self._complete(plan, outcome))
+
+    async def acomplete(self, plan: Plan, outcome: Outcome) -> Any:
+        """`complete` for an `async def` handler: the write joins the loop's shared commit."""
+        return await self._adrive(self._complete(plan, outcome))
+
+    def _complete(self, plan: Plan, outcome: Outcome) -> Generator[Write, Any, Any]:
         rec, retries, inject_key = plan.token
         now = self._now()
         attempt = rec.attempts[-1]
@@ -192,7 +203,7 @@ class Invocation(ToolSteps):
                 )
             else:
                 rec.status, rec.output, rec.error, rec.ended_at = "completed", value, None, now
-                self._commit(rec, inject_key)
+                yield self._write(rec, inject_key)
                 self._emit(
                     "step",
                     step_id=rec.id,
@@ -214,12 +225,12 @@ class Invocation(ToolSteps):
             wake = now + int(retry_delay_s(self.fn.backoff, made, err) * 1000)
             rec.status = "retrying"
             signal = self._suspend("retrying", wake)
-            self._commit(rec, inject_key, with_run=True)
+            yield self._write(rec, inject_key, with_run=True)
             self._emit_attempt(rec, err, wake_at=wake)
             self._emit("run", status="retrying", detail={"wake_at": wake})
             raise signal
         rec.status, rec.ended_at = "failed", now
-        self._commit(rec, inject_key)
+        yield self._write(rec, inject_key)
         self._emit_attempt(rec, err)
         raise StepError.from_dict(rec.id, rec.error, made) from err
 
@@ -235,12 +246,48 @@ class Invocation(ToolSteps):
             detail=detail,
         )
 
-    def _commit(self, rec: StepRecord, inject_key: str | None, with_run: bool = False) -> None:
+    def _write(self, rec: StepRecord, inject_key: str | None, with_run: bool = False) -> Write:
         run = self.run if (with_run or self.run.step_mode) else None
+        return (rec, run, inject_key)
+
+    # -- the journal writes the shared core asks for, made for a `def` or an `async def` ------
+    # A step write that fails unwinds the handler (`_JournalFailed`); a run write that fails
+    # raises the `StateError` itself: the handler is over by then.
+    def _drive(self, core: Generator[Write | RunRecord, Any, Any]) -> Any:
+        """Run `core` with each write it yields made here and now (a `def` handler's thread)."""
+        store, result = self.engine.store, None
         try:
-            self.engine.store.save_step(rec, run=run, consume=inject_key)
-        except StateError as exc:
-            raise _JournalFailed() from exc
+            while True:
+                write = core.send(result)
+                if isinstance(write, RunRecord):
+                    result = store.save_run(write)
+                    continue
+                try:
+                    result = store.save_step(write[0], run=write[1], consume=write[2])
+                except StateError as exc:
+                    raise _JournalFailed() from exc
+        except StopIteration as stop:
+            return stop.value
+
+    async def _adrive(self, core: Generator[Write | RunRecord, Any, Any]) -> Any:
+        """Run `core` on the loop, awaiting each write it yields in the loop's shared commit."""
+        journal, result = self.engine.journal, None
+        try:
+            while True:
+                write = core.send(result)
+                if isinstance(write, RunRecord):
+                    result = await journal.save_run(write)
+                    continue
+                step, run, consume = write
+                try:
+                    if run is None and consume is None:
+                        result = await journal.save_step(step)
+                    else:  # a retry (written with its run) or a used injected failure: rare
+                        result = self.engine.store.save_step(step, run=run, consume=consume)
+                except StateError as exc:
+                    raise _JournalFailed() from exc
+        except StopIteration as stop:
+            return stop.value
 
     # -- step kinds -------------------------------------------------------------------------
     def _step_mode_gate(self, sid: str, rec: StepRecord | None, kind: str) -> StepRecord | None:
@@ -286,13 +333,15 @@ class Invocation(ToolSteps):
 
     def call_sync(self) -> Verdict:
         """Call a `def` handler (in a worker thread) and settle the run."""
-        return self._settle(Outcome.capture(self.fn.handler, self._event(), Step(self)))
+        outcome = Outcome.capture(self.fn.handler, self._event(), Step(self))
+        return self._drive(self._settle(outcome))
 
     async def call_async(self) -> Verdict:
         """Await an `async def` handler and settle the run."""
-        return self._settle(await Outcome.acapture(self.fn.handler(self._event(), AsyncStep(self))))
+        outcome = await Outcome.acapture(self.fn.handler(self._event(), AsyncStep(self)))
+        return await self._adrive(self._settle(outcome))
 
-    def _settle(self, outcome: Outcome) -> Verdict:
+    def _settle(self, outcome: Outcome) -> Generator[RunRecord, bool, Verdict]:
         err = outcome.error
         if isinstance(err, Suspend):
             assert self.verdict is not None
@@ -316,7 +365,7 @@ class Invocation(ToolSteps):
         run.status = "completed" if err is None else "failed"
         run.error = None if err is None else describe_error(err)
         run.ended_at, run.wake_at, run.reason = now, None, None
-        if not self.engine.store.save_run(run):
+        if not (yield run):
             return Verdict("cancelled")  # cancelled while it ran: the cancel stands
         duration = now - (run.started_at or now)
         self._emit(

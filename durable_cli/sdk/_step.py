@@ -37,6 +37,10 @@ class StepDriver(Protocol):
         """Journal an executed step's outcome; return its value or raise."""
         ...
 
+    async def acomplete(self, plan: Plan, outcome: Outcome) -> Any:
+        """`complete` for an async handler: the journal write is awaited, not waited for."""
+        ...
+
     def run_coroutine(self, coro: Coroutine[Any, Any, Any]) -> Any:
         """Run a coroutine from a sync handler's thread on the engine's loop."""
         ...
@@ -182,7 +186,7 @@ class AsyncStep(_Base):
 
             # a sync callable must not block the loop the TUI and other runs share
             outcome = await Outcome.acapture(asyncio.to_thread(fn, *args, **kwargs))
-        return self._driver.complete(plan, outcome)
+        return await self._driver.acomplete(plan, outcome)
 
     async def sleep(self, step_id: str, duration: Any) -> None:
         """Sleep `duration` (seconds or a timedelta), durably."""

@@ -190,24 +190,41 @@ class DiskcacheStore:
         return self._save_run_slow(run, guard)
 
     @guarded
-    def save_runs(self, runs: list[RunRecord]) -> list[bool]:
-        """`save_run` (guarded) for several runs, committed together; False: left as it was."""
+    def save_runs(self, runs: list[RunRecord], steps: Iterable[StepRecord] = ()) -> list[bool]:
+        """`save_run` (guarded) for several runs, and `save_step` for several steps, committed
+        together; for each run, False when it was left as it was."""
         if self._rows.in_transaction:
+            for step in steps:
+                self._put_step(step)
             return [self._save_run_slow(run, True) for run in runs]
         # the hot path: guarded writes shared with concurrent writers (group commit); the
         # status lives in the tag column, so SQLite checks "not finished" without decoding
-        blobs = [self._cache.disk.inline(run.to_dict()) for run in runs]
+        inline = self._cache.disk.inline
+        blobs = [inline(run.to_dict()) for run in runs]
         rows = [
             (f"run/{run.id}", run.status, 0, MODE_RAW, blob)
             for run, blob in zip(runs, blobs, strict=True)
             if blob is not None
         ]
+        steps = list(steps)
+        step_blobs = [inline(step.to_store()) for step in steps]
+        rows += [
+            (f"st/{step.run_id}/{step.seq:06d}", None, 0, MODE_RAW, blob)
+            for step, blob in zip(steps, step_blobs, strict=True)
+            if blob is not None
+        ]
         written = iter(self._group.write_rows(rows) if rows else ())
-        # a record too large for its row (no value file made yet), or a row left alone
-        return [
+        # a record too large for its row (no value file made yet), or a row left alone (a
+        # finished run; a step whose old row names a value file): the long way
+        saved = [
             (blob is not None and next(written)) or self._save_run_slow(run, True)
             for run, blob in zip(runs, blobs, strict=True)
         ]
+        for step, blob in zip(steps, step_blobs, strict=True):
+            if blob is None or not next(written):
+                self._put_step_alone(step)
+            step.stored = True
+        return saved
 
     def _save_run_slow(self, run: RunRecord, guard: bool) -> bool:
         """The long way, in a transaction: reads the row first, handles value files."""

@@ -64,8 +64,9 @@ class Store(Protocol):
         """Write a run; with `guard`, a finished run on disk is never overwritten (False)."""
         ...
 
-    def save_runs(self, runs: list[RunRecord]) -> list[bool]:
-        """`save_run` (guarded) for several runs, committed together; False: left as it was."""
+    def save_runs(self, runs: list[RunRecord], steps: Iterable[StepRecord] = ()) -> list[bool]:
+        """`save_run` (guarded) for several runs, and `save_step` for several steps, committed
+        together; for each run, False when it was left as it was."""
         ...
 
     def list_runs(
