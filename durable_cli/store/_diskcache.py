@@ -26,7 +26,7 @@ from typing import Any
 
 from ._codec import MODE_RAW
 from ._files import DB, SCHEMA_VERSION, lock_runner, notify, open_wake
-from ._group import GroupCommit
+from ._group import GroupCommit, Row, upsert_rows
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
 from ._open import open_journal
 from ._records import TERMINAL_RUN_STATUSES, RunRecord, StepRecord
@@ -35,6 +35,7 @@ from ._send import event_key, queue_key
 
 __all__ = ["DB", "SCHEMA_VERSION", "DiskcacheStore", "open_store"]
 
+_ZERO = b"0"  # the row value of an index entry (JSON 0), as `inline(0)` makes it
 _FIRST_KEY = "SELECT key FROM Cache WHERE key >= ? AND key < ? AND raw = 1 LIMIT 1"
 
 
@@ -129,12 +130,15 @@ class DiskcacheStore:
         created: list[RunRecord] = []
         with rows.transaction():
             claimed = list(rows.scan("q/", limit=limit))
+            events = rows.get_many([event_key(event_id) for _, event_id in claimed])
             for _, event_id in claimed:
-                event = rows.get(event_key(event_id))
+                event = events.get(event_key(event_id))
                 if event is not None:
-                    for run in plan(event):
-                        self._put_run(run, new=True)
-                        created.append(run)
+                    # each event's runs are written before the next event is planned: its
+                    # plan may cancel runs, those of this batch included
+                    runs = plan(event)
+                    self._insert_runs(runs)
+                    created += runs
             if claimed:
                 # the first keys of the queue, and the write lock held since the scan: one
                 # range delete takes exactly these (queue rows hold an id, never a value file)
@@ -149,6 +153,20 @@ class DiskcacheStore:
         self._rows.put(f"run/{run.id}", run.to_dict(), tag=run.status, new=new)
         if new:
             self._rows.put(f"fn/{run.function}/{run.id}", 0, new=True)
+
+    def _insert_runs(self, runs: list[RunRecord]) -> None:
+        """Inside a transaction: `_put_run(run, new=True)` for each, in one statement."""
+        inline = self._cache.disk.inline
+        rows: list[Row] = []
+        for run in runs:
+            blob = inline(run.to_dict())
+            if blob is None:  # too large for its row: a value file, the long way
+                self._put_run(run, new=True)
+                continue
+            rows.append((f"run/{run.id}", run.status, 0, MODE_RAW, blob))
+            rows.append((f"fn/{run.function}/{run.id}", None, 0, MODE_RAW, _ZERO))
+        if rows:
+            upsert_rows(self._cache._con, rows)
 
     @guarded
     def create_runs(self, runs: Iterable[RunRecord], steps: Iterable[StepRecord] = ()) -> None:

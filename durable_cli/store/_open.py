@@ -29,6 +29,7 @@ from ._files import (
     DURABILITY_KEY,
     INIT_PREFIX,
     SCHEMA_VERSION,
+    WAL_AUTOCHECKPOINT,
     check_database,
     peek_version,
     prepare_dir,
@@ -203,6 +204,8 @@ class JournalCache(diskcache.Cache):
             return con  # every statement asks: no getpid() system call each time
         fresh = con is None or getattr(local, "pid", None) != os.getpid()
         con = diskcache.Cache._con.fget(self)  # type: ignore[attr-defined]
+        if fresh:
+            con.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
         if fresh and self.synchronous != SETTINGS["sqlite_synchronous"]:
             # per connection, not in diskcache's Settings table: another process opening the
             # store with the default must not change this one's level (nor the reverse)

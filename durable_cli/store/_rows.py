@@ -97,6 +97,22 @@ class Rows:
                     raise
                 # another process replaced the row (and removed its old file): read it again
 
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        """The values at `keys` that exist, in one read."""
+        if not keys:
+            return {}
+        marks = ", ".join("?" * len(keys))
+        query = f"SELECT key, mode, filename, value FROM Cache WHERE key IN ({marks}) AND raw = 1"
+        fetch, found = self.cache.disk.fetch, {}
+        for key, mode, filename, value in self._query(query, keys):
+            try:
+                found[key] = fetch(mode, filename, value, False)
+            except MissingValueFile:
+                if not self._moved(key, filename):
+                    raise
+                found[key] = self.get(key)  # replaced meanwhile: read it again
+        return found
+
     def _moved(self, key: str, filename: str | None) -> bool:
         row = self.cache._sql(
             "SELECT filename FROM Cache WHERE key = ? AND raw = 1", (key,)

@@ -23,6 +23,7 @@ from ._files import (
     DURABILITY,
     DURABILITY_KEY,
     SCHEMA_VERSION,
+    WAL_AUTOCHECKPOINT,
     check_database,
     notify,
     peek_version,
@@ -79,6 +80,7 @@ def _insert(con: sqlite3.Connection, event: dict[str, object], value: bytes) -> 
     durability = loads(bytes(row[1])) if row and row[0] == _MODE_RAW else "normal"
     # per connection, as the store sets it: commit as durably as the runner was told to
     con.execute(f"PRAGMA synchronous = {DURABILITY.get(durability, 1)}")
+    con.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
     key = event_key(str(event["id"]))
     con.execute("BEGIN IMMEDIATE")
     try:
