@@ -51,16 +51,21 @@ class Intake:
         return run
 
     def _plan_runs(
-        self: Engine, event: dict[str, Any], resumed: list[str], modes: dict[str, Any]
+        self: Engine,
+        event: dict[str, Any],
+        resumed: list[str],
+        modes: dict[str, Any],
+        waits: bool,
     ) -> list[RunRecord]:
-        """Inside the dequeue transaction: the runs an event starts, waits it ends, runs it
-        cancels."""
+        """Inside the dequeue transaction: the runs an event starts, waits it ends (if any run
+        `waits`), runs it cancels."""
         runs = [
             self.new_run(fn, event, modes)
             for fn in self.registry.for_event(event["name"])
             if self.flow.admit(fn, event)
         ]
-        resumed.extend(self._match_waits(event))
+        if waits:
+            resumed.extend(self._match_waits(event))
         for fn in self.registry.cancelled_by(event["name"]):
             self._cancel_matching(fn, event)
         return runs
@@ -91,10 +96,17 @@ class Intake:
         resumed: list[str] = []
         if self.store.has_queued():
             modes = self.store.flags("stepmode/")  # once per batch, not once per run
+            waits: list[bool] = []
+
+            def plan(event: dict[str, Any]) -> list[RunRecord]:
+                if not waits:
+                    # whether any run waits for an event at all (mostly none does): asked
+                    # once, inside the claim's transaction, so no wait can slip in meanwhile
+                    waits.append(self.store.has_flags("wait/"))
+                return self._plan_runs(event, resumed, modes, waits[0])
+
             # small batches: the claim runs on the loop thread the TUI shares
-            created = self.store.claim_events(
-                lambda ev: self._plan_runs(ev, resumed, modes), limit=16
-            )
+            created = self.store.claim_events(plan, limit=16)
             # claims come in batches: come back for the rest after dispatching these
             self._intake_due = self.store.has_queued()
             for run in created:

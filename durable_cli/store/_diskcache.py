@@ -397,6 +397,11 @@ class DiskcacheStore:
         """Flags whose key starts with `prefix`."""
         return {key[5:]: value for key, value in self._scan(f"flag/{prefix}")}
 
+    @guarded
+    def has_flags(self, prefix: str) -> bool:
+        """Whether any flag's key starts with `prefix` (cheaper than reading them)."""
+        return bool(self._rows.keys(_FIRST_KEY, (f"flag/{prefix}", after(f"flag/{prefix}"))))
+
     # -- runner coordination ----------------------------------------------------------------
     def lock_runner(self) -> None:
         """Become the only runner here; the OS drops the lock when the holder dies."""

@@ -116,6 +116,10 @@ class Store(Protocol):
         """Flags whose key starts with `prefix`."""
         ...
 
+    def has_flags(self, prefix: str) -> bool:
+        """Whether any flag's key starts with `prefix` (cheaper than reading them)."""
+        ...
+
     # runner coordination
     def lock_runner(self) -> None:
         """Become the only runner on this state; raises StateLockedError naming the holder."""
