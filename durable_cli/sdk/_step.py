@@ -15,6 +15,8 @@ from ._outcome import Outcome
 
 __all__ = ["AsyncStep", "Plan", "Step", "StepDriver"]
 
+_CO_COROUTINE = inspect.CO_COROUTINE
+
 
 @dataclass(slots=True)
 class Plan:
@@ -179,7 +181,8 @@ class AsyncStep(_Base):
             return plan.done.unwrap()
         if plan.call is not None:
             fn = plan.call
-        if inspect.iscoroutinefunction(fn):
+        code = getattr(fn, "__code__", None)  # an `async def`: its flag says so, cheaply
+        if (code is not None and code.co_flags & _CO_COROUTINE) or inspect.iscoroutinefunction(fn):
             outcome = await Outcome.acapture(fn(*args, **kwargs))
         else:
             import asyncio  # here, not at the top: `durable send` imports the sdk and not asyncio
