@@ -2,6 +2,7 @@
 
     python benchmarks/chaos.py           # the CI slice: 8 runs x 10 steps, 20 kills
     python benchmarks/chaos.py --full    # 50 runs x 10 steps, 200 kills
+    python benchmarks/chaos.py --full --kind async    # the same with an `async def` workflow
 
 Each kill lands at a random point: inside the intake transaction (events dequeued, runs not
 committed), right after it, between a step returning and its result being journaled, right
@@ -31,11 +32,14 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--kills", type=int)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kind", choices=("def", "async"), default="def", help="the workflow")
     args = parser.parse_args()
     runs = args.runs or (50 if args.full else 8)
     kills = args.kills or (200 if args.full else 20)
     with tempfile.TemporaryDirectory(prefix="durable-chaos-") as tmp:
-        report = run_campaign(Path(tmp), runs=runs, steps=args.steps, kills=kills, seed=args.seed)
+        report = run_campaign(
+            Path(tmp), runs=runs, steps=args.steps, kills=kills, seed=args.seed, kind=args.kind
+        )
     for line in report.lines():
         print(line)
     for problem in (report.journal_problems + report.over_budget)[:20]:

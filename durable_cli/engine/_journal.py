@@ -27,7 +27,7 @@ class LoopJournal:
         self._run_waiters: list[asyncio.Future[bool]] = []
         self._steps: list[StepRecord] = []
         self._step_waiters: list[asyncio.Future[bool]] = []
-        self._due = False
+        self._due: asyncio.AbstractEventLoop | None = None  # the loop a flush is scheduled on
 
     def save_run(self, run: RunRecord) -> asyncio.Future[bool]:
         """`store.save_run(run)` in the next shared commit; the future tells if it was written."""
@@ -45,13 +45,13 @@ class LoopJournal:
 
     def _queue(self) -> asyncio.Future[bool]:
         loop = asyncio.get_running_loop()
-        if not self._due:
-            self._due = True
+        if self._due is not loop:  # (a flush scheduled on a loop closed since never ran)
+            self._due = loop
             loop.call_soon(self._flush)
         return loop.create_future()
 
     def _flush(self) -> None:
-        self._due = False
+        self._due = None
         runs, run_waiters = self._runs, self._run_waiters
         steps, step_waiters = self._steps, self._step_waiters
         self._runs, self._run_waiters, self._steps, self._step_waiters = [], [], [], []

@@ -100,13 +100,15 @@ class Report:
 class Campaign:
     """One state dir, one side-effect log, many runner lives."""
 
-    def __init__(self, work: Path, *, runs: int, steps: int, kills: int, seed: int) -> None:
-        """Lay out the files; nothing runs yet."""
+    def __init__(
+        self, work: Path, *, runs: int, steps: int, kills: int, seed: int, kind: str = "def"
+    ) -> None:
+        """Lay out the files; nothing runs yet (`kind`: a `def` or an `async` workflow)."""
         self.work = work
         self.state = work / "state"
         self.effects = work / "effects.log"
         self.kill_log = work / "kills.log"
-        self.runs, self.steps, self.target = runs, steps, kills
+        self.runs, self.steps, self.target, self.kind = runs, steps, kills, kind
         self.rng = random.Random(seed)
         self.report = Report(runs=runs, steps=steps)
         self.sent: list[str] = []
@@ -117,6 +119,7 @@ class Campaign:
             CHAOS_EFFECTS=str(self.effects),
             CHAOS_KILLS=str(self.kill_log),
             CHAOS_STEPS=str(steps),
+            CHAOS_KIND=kind,
             PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
         )
 
@@ -171,6 +174,10 @@ class Campaign:
             env["DURABLE_TEST_CRASH_AT"] = f"{point}:{nth}"
         # every cycle also has a kill from outside, so no cycle can run all the work
         budget = self.rng.randint(1, 4) if point == "outside" else self.rng.randint(4, 8)
+        if self.kind == "async" and point != "outside":
+            # async runs take their steps together: a round writes a line for every run in
+            # flight before any of them is committed, so the fault point needs more room
+            budget += self.runs
         base = self._effect_lines()
         kills_before = self._kill_lines()
         proc = self._start(env)
@@ -330,6 +337,8 @@ class Campaign:
                 )
 
 
-def run_campaign(work: Path, *, runs: int, steps: int, kills: int, seed: int) -> Report:
+def run_campaign(
+    work: Path, *, runs: int, steps: int, kills: int, seed: int, kind: str = "def"
+) -> Report:
     """Run one campaign in `work` (an empty folder) and return its report."""
-    return Campaign(work, runs=runs, steps=steps, kills=kills, seed=seed).run()
+    return Campaign(work, runs=runs, steps=steps, kills=kills, seed=seed, kind=kind).run()

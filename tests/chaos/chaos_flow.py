@@ -2,6 +2,8 @@
 
 `chaos` runs STEPS steps; each appends one line, `<tag> <step>`, to $CHAOS_EFFECTS (its side
 effect) before it returns `<tag>-<step>`. The campaign counts those lines against the journal.
+With CHAOS_KIND=async, `chaos` is an `async def` whose steps are `async def` too: its journal
+writes go through the loop's shared commit (`store.save_runs`) instead of `save_step`.
 
 With DURABLE_TEST_CRASH_AT=<point>:<n> the runner SIGKILLs itself the n-th time it reaches
 <point> (after noting the point in $CHAOS_KILLS). The points patch store methods from here,
@@ -19,6 +21,7 @@ at load, or no targeted kill ever landing), not pass.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -74,21 +77,41 @@ def effect(tag: str, index: int) -> str:
     return f"{tag}-{index}"
 
 
-@durable.function(id="chaos", trigger="chaos/go", retries=0)
-def chaos(event: durable.Event, step: durable.Step) -> list[str]:
-    """STEPS steps, each a side effect."""
-    tag = event.data["tag"]
-    return [step.run(f"s{i}", effect, tag, i) for i in range(STEPS)]
+async def aeffect(tag: str, index: int) -> str:
+    """`effect` for the async workflow: the same line, on the loop."""
+    _append(os.environ["CHAOS_EFFECTS"], f"{tag} {index}")
+    await asyncio.sleep(0.002)
+    reach("in-step")
+    return f"{tag}-{index}"
+
+
+if os.environ.get("CHAOS_KIND") == "async":
+
+    @durable.function(id="chaos", trigger="chaos/go", retries=0)
+    async def chaos(event: durable.Event, step: durable.AsyncStep) -> list[str]:
+        """STEPS steps, each a side effect."""
+        tag = event.data["tag"]
+        return [await step.run(f"s{i}", aeffect, tag, i) for i in range(STEPS)]
+
+else:
+
+    @durable.function(id="chaos", trigger="chaos/go", retries=0)
+    def chaos(event: durable.Event, step: durable.Step) -> list[str]:  # type: ignore[misc]
+        """STEPS steps, each a side effect."""
+        tag = event.data["tag"]
+        return [step.run(f"s{i}", effect, tag, i) for i in range(STEPS)]
 
 
 def _install() -> None:
     if _point not in POINTS or not _nth.isdigit():
         raise ValueError(f"DURABLE_TEST_CRASH_AT={_point}:{_nth}: unknown point")
-    claim, save_step, save_run = (
+    claim, save_step, save_run, save_runs = (
         DiskcacheStore.claim_events,
         DiskcacheStore.save_step,
         DiskcacheStore.save_run,
+        DiskcacheStore.save_runs,
     )
+    inside = threading.local()  # in save_run, which writes through save_runs: reached there
 
     def claim_events(self: DiskcacheStore, plan: Any, limit: int = 256) -> Any:
         def planned(event: dict[str, Any]) -> Any:
@@ -113,14 +136,37 @@ def _install() -> None:
         done = run.status == "completed"
         if done:
             reach("run-ending")
-        saved = save_run(self, run, **kwargs)
+        inside.run = True
+        try:
+            saved = save_run(self, run, **kwargs)
+        finally:
+            inside.run = False
         if done:
+            reach("run-ended")
+        return saved
+
+    def runs_saved(self: DiskcacheStore, runs: Any, steps: Any = ()) -> Any:
+        if getattr(inside, "run", False):
+            return save_runs(self, runs, steps)
+        steps = list(steps)
+        # a shared commit carries several runs' steps: each counts as a visit, as in save_step
+        step_done = sum(1 for s in steps if s.kind == "run" and s.status == "completed")
+        run_done = sum(1 for r in runs if r.status == "completed")
+        for _ in range(step_done):
+            reach("step-returned")
+        for _ in range(run_done):
+            reach("run-ending")
+        saved = save_runs(self, runs, steps)
+        for _ in range(step_done):
+            reach("step-committed")
+        for _ in range(run_done):
             reach("run-ended")
         return saved
 
     DiskcacheStore.claim_events = claim_events  # type: ignore[method-assign]
     DiskcacheStore.save_step = step_saved  # type: ignore[method-assign]
     DiskcacheStore.save_run = run_saved  # type: ignore[method-assign]
+    DiskcacheStore.save_runs = runs_saved  # type: ignore[method-assign]
 
 
 if _point:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from campaign import WEIGHTS, run_campaign
 
 
-def test_twenty_kills_lose_nothing_and_rerun_only_interrupted_steps(tmp_path: Path):
-    report = run_campaign(tmp_path, runs=8, steps=10, kills=20, seed=20261125)
+@pytest.mark.parametrize("kind", ["def", "async"])
+def test_twenty_kills_lose_nothing_and_rerun_only_interrupted_steps(tmp_path: Path, kind: str):
+    report = run_campaign(tmp_path, runs=8, steps=10, kills=20, seed=20261125, kind=kind)
     summary = "\n".join(report.lines() + report.journal_problems + report.over_budget)
     assert report.total_kills == 20, summary
     assert set(report.kills) <= set(WEIGHTS), summary
