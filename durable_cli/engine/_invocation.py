@@ -75,13 +75,11 @@ class Invocation(ToolSteps):
         return self.engine.clock.now_ms()
 
     def _emit(self, kind: str, **fields: Any) -> None:
-        if not self.engine.has_listeners:
-            return
-        self.engine.emit(
-            Change(
-                kind=kind, at=self._now(), run_id=self.run.id, function=self.run.function, **fields
-            )
-        )
+        engine = self.engine
+        if engine.has_listeners:  # a Change costs more than the rest of a step's bookkeeping
+            run = self.run
+            at = engine.clock.now_ms()
+            engine.emit(Change(kind=kind, at=at, run_id=run.id, function=run.function, **fields))
 
     def _resolve(self, step_id: str) -> str:
         with self._lock:  # async handlers may ask from several tasks; ids follow call order
