@@ -138,6 +138,23 @@ def test_unstorable_output_fails_once_naming_step_and_type(harness):
     assert "set" in step["error"]["message"]
 
 
+def test_a_value_that_contains_itself_is_unstorable_not_a_crash(harness):
+    def loop():
+        value: dict = {"n": 1}
+        value["self"] = value
+        return value
+
+    @durable.function(id="f", trigger="go", retries=3)
+    def f(event, step):
+        step.run("cycle", loop)
+
+    harness.run(f, events=[("go", {})])
+    detail = _detail(harness)
+    (step,) = detail["steps"]
+    assert (step["attempts"], step["status"], detail["status"]) == (1, "failed", "failed")
+    assert "cycle" in step["error"]["message"] and "Circular" in step["error"]["message"]
+
+
 def test_json_round_trip_is_what_the_handler_gets(harness):
     seen = []
 
