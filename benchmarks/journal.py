@@ -17,6 +17,7 @@ import time
 import durable_cli as durable
 from durable_cli.engine import Engine, Registry
 from durable_cli.store import open_store
+from durable_cli.store._files import WAL_AUTOCHECKPOINT
 
 
 def journal_us_per_step(steps: int, durability: str = "normal") -> float:
@@ -47,6 +48,7 @@ def raw_sqlite_us_per_commit(commits: int, synchronous: str = "NORMAL") -> float
         con = sqlite3.connect(os.path.join(tmp, "raw.db"), isolation_level=None)
         con.execute("PRAGMA journal_mode=wal")
         con.execute(f"PRAGMA synchronous={synchronous}")
+        con.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")  # as the store has it
         con.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)")
         payload = b'{"id":"s","status":"completed","output":1}'
         started = time.perf_counter()
