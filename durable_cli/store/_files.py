@@ -167,12 +167,15 @@ def peek_version(path: str) -> int | None:
     """Read the schema version without writing anything to the journal."""
     db = os.path.join(path, DB)
     for attempt in range(4):
-        # a read-only connection never folds a WAL left by a killed runner into the file; with
-        # no WAL, a read-write one only reads here and deletes the -wal/-shm it made at close
-        # (a read-only or immutable one would leave them, or race other processes' writes)
-        wal = os.path.exists(db + "-wal")
+        # a read-only connection never folds a WAL left by a killed runner into the file. With
+        # no WAL (or an empty one, another reader's) the file holds everything: `immutable`
+        # reads it without making -wal/-shm files. A read-write connection deletes those it
+        # made when it closes, but not when another process closes at the same moment, and a
+        # refused command must leave the state dir as it found it. A checkpoint racing the read
+        # (a process that wrote and closed meanwhile) fails it, and the next try reads it again
+        flags = "mode=ro" if _wal_has_frames(db) else "mode=ro&immutable=1"
         try:
-            return _read_version(db, "mode=ro" if wal else "mode=rw")
+            return _read_version(db, flags)
         except sqlite3.DatabaseError as exc:
             if "no such table" in str(exc):
                 return None
@@ -183,6 +186,13 @@ def peek_version(path: str) -> int | None:
             # the WAL may have come or gone (another process's last close) since the look
             time.sleep(0.02 * (attempt + 1))
     return None  # pragma: no cover - the loop returns or raises
+
+
+def _wal_has_frames(db: str) -> bool:
+    try:
+        return os.path.getsize(db + "-wal") > 0
+    except OSError:
+        return False
 
 
 def _read_version(db: str, flags: str) -> int | None:

@@ -224,3 +224,26 @@ def test_missing_shm_after_a_crash_is_recovered_not_refused(pristine: Path, tmp_
         assert store.queued_count() == 7  # queued-1, five late-*, after
     finally:
         store.close()
+
+
+def test_readers_racing_each_other_leave_no_wal_files_behind(tmp_path: Path):
+    """Seven processes read the schema version at once, twenty times: every look is by a
+    command that may yet refuse the state dir, so none may leave -wal/-shm files behind (a
+    read-write connection deletes its own at close, except when another closes alongside)."""
+    from durable_cli.store import open_store
+
+    state = tmp_path / "state"
+    open_store(str(state)).close()
+    before = fingerprint(state)
+    peek = (
+        "import sys; from durable_cli.store._files import peek_version;"
+        " print(peek_version(sys.argv[1]))"
+    )
+    for _ in range(20):
+        procs = [
+            subprocess.Popen([sys.executable, "-c", peek, str(state)], stdout=subprocess.PIPE)
+            for _ in range(7)
+        ]
+        versions = {proc.communicate(timeout=30)[0].strip() for proc in procs}
+        assert versions == {b"1"}
+        assert fingerprint(state) == before
