@@ -6,7 +6,9 @@ A `durable dev --headless` runner works on a run whose step 3 SIGKILLs its own p
 in the middle of the step). A new runner is started on the same state dir at once; the figure is
 the time from that start to step 3 beginning again (the step writes a timestamp when it starts).
 Printed twice: for the whole `durable dev` process (interpreter and CLI start-up included) and
-from the engine's start inside an already-running process.
+from the engine's start inside an already-running process. The processes get a bytecode cache
+(in a temp dir, warmed by the runner that crashes) as an installed user has one, even when this
+shell sets PYTHONDONTWRITEBYTECODE.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from durable_cli.engine import Engine, load_paths
 from durable_cli.store import open_store
 
 DURABLE = str(Path(sys.executable).with_name("durable"))
+PYCACHE = tempfile.TemporaryDirectory(prefix="durable-recovery-pycache-")
 WORKFLOW = textwrap.dedent(
     """
     import os, signal, time
@@ -80,7 +83,8 @@ def _crashed() -> Iterator[tuple[Path, dict[str, str], str]]:
     with tempfile.TemporaryDirectory() as raw:
         tmp = Path(raw)
         (tmp / "wf.py").write_text(WORKFLOW)
-        env = {**os.environ, "RECOVERY_MARK": str(tmp / "mark")}
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env.update(RECOVERY_MARK=str(tmp / "mark"), PYTHONPYCACHEPREFIX=PYCACHE.name)
         yield tmp, env, _crash_once(tmp, env)
 
 

@@ -123,6 +123,10 @@ def run_load(
     state, start = work / "state", work / "go"
     (work / "load_flow.py").write_text(WORKFLOW)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DURABLE_")}
+    # a bytecode cache, as an installed user has one, even when this shell turns it off: else
+    # every CLI send compiles durable's modules afresh and the figures say so
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     report = LoadReport(processes=processes, sends=sends)
     args = [str(sends), str(cli_every), str(state), str(start), str(DURABLE)]
     senders = [
