@@ -50,7 +50,7 @@ DURABILITY = {"normal": 1, "full": 2}
 DURABILITY_KEY = "meta/durability"
 # WAL pages before the committing connection copies them into the database (SQLite's default is
 # 1,000). Each checkpoint syncs both files, and a small WAL copies the same hot pages over and
-# over: ten times the default made a busy runner's commits about a quarter cheaper. Every
+# over: with ten times the default a raw commit measured 30-48 µs here instead of 72-81. Every
 # connection sets it, or a `durable send` would run the runner's checkpoints for it.
 WAL_AUTOCHECKPOINT = 10_000
 _SQLITE_MAGIC = b"SQLite format 3\x00"
