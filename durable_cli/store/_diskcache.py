@@ -184,6 +184,12 @@ class DiskcacheStore:
         return None if raw is None else RunRecord.from_dict(raw)
 
     @guarded
+    def get_runs(self, run_ids: list[str]) -> dict[str, RunRecord]:
+        """The runs of these ids that exist, by id, in one read."""
+        found = self._rows.get_many([f"run/{run_id}" for run_id in run_ids])
+        return {key[4:]: RunRecord.from_dict(raw) for key, raw in found.items()}
+
+    @guarded
     def resolve_run_id(self, text: str) -> str | None:
         """The run id that `text` uniquely starts or ends (case-insensitive), if any.
 

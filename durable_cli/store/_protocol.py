@@ -56,6 +56,10 @@ class Store(Protocol):
         """One run by id."""
         ...
 
+    def get_runs(self, run_ids: list[str]) -> dict[str, RunRecord]:
+        """The runs of these ids that exist, by id, in one read."""
+        ...
+
     def resolve_run_id(self, text: str) -> str | None:
         """The run id that `text` uniquely starts or ends, if any."""
         ...

@@ -98,13 +98,17 @@ class Rows:
                 # another process replaced the row (and removed its old file): read it again
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
-        """The values at `keys` that exist, in one read."""
-        if not keys:
-            return {}
-        marks = ", ".join("?" * len(keys))
-        query = f"SELECT key, mode, filename, value FROM Cache WHERE key IN ({marks}) AND raw = 1"
+        """The values at `keys` that exist, in one read per 500 keys."""
         fetch, found = self.cache.disk.fetch, {}
-        for key, mode, filename, value in self._query(query, keys):
+        rows = []
+        for i in range(0, len(keys), 500):  # SQLite caps the parameters of one statement
+            chunk = keys[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            query = (
+                f"SELECT key, mode, filename, value FROM Cache WHERE key IN ({marks}) AND raw = 1"
+            )
+            rows += self._query(query, chunk)
+        for key, mode, filename, value in rows:
             try:
                 found[key] = fetch(mode, filename, value, False)
             except MissingValueFile:

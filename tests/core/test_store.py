@@ -152,3 +152,18 @@ def test_runs_are_found_by_a_unique_prefix_or_suffix(tmp_path: Path):
     assert actions.find_run(store, target.id[:-2] + target.id[-2:]).id == target.id
     with pytest.raises(InputError, match="no run"):
         actions.find_run(store, target.id[:10])  # shared by all three: ambiguous
+
+
+def test_get_runs_reads_many_at_once_large_ones_and_missing_ones_included(tmp_path: Path):
+    store = open_store(str(tmp_path / "state"))
+    runs = [
+        RunRecord(id=new_id(), function="f", event={"i": i}, status="queued", created_at=1)
+        for i in range(1200)  # more ids than one statement may carry
+    ]
+    runs[7].event = {"pad": "x" * 100_000}  # a record in a value file of its own
+    store.create_runs(runs)
+    found = store.get_runs([r.id for r in runs] + ["NOSUCHRUN"])
+    assert len(found) == 1200 and "NOSUCHRUN" not in found
+    assert found[runs[7].id].event == runs[7].event
+    assert found[runs[1199].id] == store.get_run(runs[1199].id)
+    store.close()

@@ -28,6 +28,9 @@ from .actions import RunActions
 __all__ = ["MainScreen"]
 
 _RUN_KINDS = ("run", "step", "code_changed", "error")
+# a row in the runs list shows the run's own fields, which only these change (a step's change
+# leaves them as they were: re-reading and redrawing the row for it cost most of a busy redraw)
+_ROW_KINDS = ("run", "code_changed")
 
 
 class MainScreen(RunActions, Screen[None]):
@@ -84,11 +87,14 @@ class MainScreen(RunActions, Screen[None]):
     # -- keeping up with the engine ---------------------------------------------------------
     def apply_changes(self, changes: list[Change]) -> None:
         """Bring the panes up to date with a batch of engine changes."""
-        run_ids: list[str] = []
+        run_ids: list[str] = []  # runs whose row may look different: a run-level change
+        touched: set[str] = set()  # runs with any change (a step's too): the detail pane's
         new_runs = False
         for change in changes:
             if change.kind in _RUN_KINDS and change.run_id:
-                run_ids.append(change.run_id)
+                touched.add(change.run_id)
+                if change.kind in _ROW_KINDS:
+                    run_ids.append(change.run_id)
                 if change.kind == "run" and change.status:
                     if change.status in ACTIVE_RUN_STATUSES:
                         new_runs |= change.run_id not in self._active
@@ -106,13 +112,14 @@ class MainScreen(RunActions, Screen[None]):
         if self.status.active != len(self._active):
             self.status.active = len(self._active)
             self.status.redraw()
-        if not run_ids:
+        if not touched:
             return
-        self.runs.update_runs(run_ids)
+        if run_ids:
+            self.runs.update_runs(run_ids)
         if new_runs:
             self._refresh_functions()
             self._follow_new_run()
-        if self.detail.run_id in run_ids:
+        if self.detail.run_id in touched:
             self.detail.refresh_run()
         elif self.detail.run_id is None and self.runs.selected:
             self.detail.show_run(self.runs.selected.id)
@@ -145,9 +152,12 @@ class MainScreen(RunActions, Screen[None]):
 
     def _retitle_runs(self) -> None:
         more = "+" if self.runs.more else ""
-        self.runs.border_title = f"Runs · {self.runs.filter.label()}"
         count = len(self.runs.runs)
-        self.runs.border_subtitle = f"{count}{more} run{'s' if count != 1 or more else ''}"
+        title = f"Runs · {self.runs.filter.label()}"
+        subtitle = f"{count}{more} run{'s' if count != 1 or more else ''}"
+        # setting either redraws the whole list, even to the same text: only when it changes
+        if (self.runs.border_title, self.runs.border_subtitle) != (title, subtitle):
+            self.runs.border_title, self.runs.border_subtitle = title, subtitle
 
     def on_resize(self) -> None:
         # the palette hint is the first thing to go when 80 columns must hold every key

@@ -86,21 +86,27 @@ class RowList(ScrollView, can_focus=True):
         """Move the cursor without the usual message when `notify` is False."""
         count = self.row_count()
         index = max(0, min(index, count - 1)) if count else 0
+        old = self.cursor
         self.set_reactive(RowList.cursor, index)
         if scroll:
             self._scroll_to_cursor()
-        self.refresh()
+        if index != old:  # a live list keeps its cursor through every update: no redraw then
+            self.refresh_line(old)
+            self.refresh_line(index)
         if notify and count:
             self.cursor_moved(index)
 
     # -- cursor -----------------------------------------------------------------------------
-    def watch_cursor(self, index: int) -> None:
+    def watch_cursor(self, old: int, index: int) -> None:
         count = self.row_count()
         if count and not 0 <= index < count:
             self.cursor = max(0, min(index, count - 1))
             return
         self._scroll_to_cursor()
-        self.refresh()
+        # the two rows the cursor left and reached, not the whole list (a scroll redraws what
+        # it must by itself): a key press is answered on the loop that redraws it
+        self.refresh_line(old)
+        self.refresh_line(index)
         if count:
             self.cursor_moved(index)
 

@@ -86,18 +86,26 @@ class RunList(RowList):
         oldest = self.runs[-1].id if self.more and self.runs else None
         removed: set[str] = set()
         added: list[RunRecord] = []
-        for run_id in dict.fromkeys(run_ids):
+        changed: list[int] = []
+        # older than the pages loaded: they show up when scrolled to
+        wanted = [
+            run_id
+            for run_id in dict.fromkeys(run_ids)
+            if run_id in self._pos or oldest is None or run_id >= oldest
+        ]
+        fresh = self.store.get_runs(wanted)  # one read: a burst of events brings hundreds
+        for run_id in wanted:
             pos = self._pos.get(run_id)
-            if pos is None and oldest is not None and run_id < oldest:
-                continue  # older than the pages loaded: it shows up when scrolled to
-            run = self.store.get_run(run_id)
+            run = fresh.get(run_id)
             if run is None:
                 continue
             if not self.filter.matches(run):
                 if pos is not None:
                     removed.add(run_id)
             elif pos is not None:
-                self.runs[pos] = run
+                if run != self.runs[pos]:
+                    self.runs[pos] = run
+                    changed.append(pos)
             else:
                 added.append(run)
         if removed or added:
@@ -114,8 +122,9 @@ class RunList(RowList):
             self.rows_changed()
             if shift:
                 self.scroll_to(y=max(0, top + shift), animate=False, immediate=True)
-        else:
-            self.refresh()
+        else:  # only the rows that changed: a redraw of the whole list is most of a busy frame
+            for pos in changed:
+                self.refresh_line(pos)
         if keep in self._pos:
             self.set_cursor(self._pos[keep], notify=False, scroll=False)
         elif self.runs:
