@@ -29,7 +29,7 @@ __all__ = ["MainScreen"]
 
 _RUN_KINDS = ("run", "step", "code_changed", "error")
 # a row in the runs list shows the run's own fields, which only these change (a step's change
-# leaves them as they were: re-reading and redrawing the row for it cost most of a busy redraw)
+# leaves them as they were: re-reading its run was most of what a busy batch of changes cost)
 _ROW_KINDS = ("run", "code_changed")
 
 
