@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import durable_cli as durable
+from durable_cli.engine import actions
 from durable_cli.errors import StateError
 from durable_cli.store import open_store
 
@@ -92,3 +93,21 @@ def test_a_failed_shared_commit_leaves_its_runs_resumable(harness, store):
     for run in runs:
         (rec,) = store.load_steps(run.id)
         assert rec.status == "completed" and rec.output == run.output
+
+
+def test_an_async_run_cancelled_from_outside_as_it_ends_stays_cancelled(harness, store):
+    async def last():
+        (run,) = store.list_runs()
+        actions.cancel_run(store, run.id)  # as `durable cancel` in another terminal would
+        return "done"
+
+    @durable.function(id="late", trigger="go")
+    async def late(event, step):
+        return await step.run("last", last)
+
+    harness.run(late, events=[("go", {})])
+    (run,) = harness.runs()
+    assert run.status == "cancelled" and run.output is None  # the end write was refused
+    (rec,) = store.load_steps(run.id)
+    assert (rec.id, rec.status, rec.output) == ("last", "completed", "done")
+    assert not [c for c in harness.changes if c.kind == "run" and c.status == "completed"]
