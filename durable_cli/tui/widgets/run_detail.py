@@ -121,7 +121,9 @@ class RunDetail(Vertical):
         self.timeline.display = self.detail is not None
         if self.detail is None:
             self.view.show(None, None)
-        self.border_title = "Run" if self.detail is None else f"Run {short_id(self.run_id)}"
+        title = "Run" if self.detail is None else f"Run {short_id(self.run_id)}"
+        if self.border_title != title:  # setting it redraws the whole pane, even to the same
+            self.border_title = title
 
     def refresh_run(self) -> None:
         """Re-read the run shown."""
