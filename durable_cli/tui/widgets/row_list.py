@@ -29,13 +29,16 @@ STATUS_CLASSES = {f"status--{s}" for s in ICONS}
 class RowList(ScrollView, can_focus=True):
     """Rows drawn on demand; `cursor` is the highlighted row index."""
 
+    # priority: the app runs them as the key arrives, before offering it to the focused widget
+    # and back up through the screen (three more hops, each of which can wait behind a repaint
+    # of the screen while a busy runner changes it)
     BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, priority=True),
+        Binding("down,j", "cursor_down", "Down", show=False, priority=True),
+        Binding("pageup", "page_up", "Page up", show=False, priority=True),
+        Binding("pagedown", "page_down", "Page down", show=False, priority=True),
+        Binding("home", "first", "First", show=False, priority=True),
+        Binding("end", "last", "Last", show=False, priority=True),
     ]
     COMPONENT_CLASSES = {
         "row-list--cursor",
