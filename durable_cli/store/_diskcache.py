@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -246,7 +245,7 @@ class DiskcacheStore:
         ]
         for step, blob in zip(steps, step_blobs, strict=True):
             if blob is None or not next(written):
-                self._put_step_alone(step)
+                self._put_step(step)  # a value file to write, or an old one to remove
             step.stored = True
         return saved
 
@@ -304,40 +303,6 @@ class DiskcacheStore:
         self._rows.put(f"st/{step.run_id}/{step.seq:06d}", step.to_store(), new=not step.stored)
         step.stored = True
 
-    def _put_step_alone(self, step: StepRecord) -> None:
-        """The hot path: one autocommitted statement per step instead of diskcache's four.
-
-        `Cache.set` runs BEGIN IMMEDIATE, a SELECT, an INSERT or UPDATE, and COMMIT; a single
-        INSERT OR REPLACE is its own transaction and costs about half; steps of concurrent runs
-        share one transaction through the group commit. Only the runner writes steps, so reading
-        the old row's value file first can't race.
-        """
-        key = f"st/{step.run_id}/{step.seq:06d}"
-        cache = self._cache
-        sql = cache._sql
-        size, mode, filename, value = cache.disk.store(step.to_store(), False, key=key)
-        old = None
-        now = time.time()
-        try:
-            if step.stored:  # a row exists: it may point at a value file to remove after
-                old = sql("SELECT filename FROM Cache WHERE key = ? AND raw = 1", (key,)).fetchone()
-            if filename is None and not (old and old[0]) and not self._rows.in_transaction:
-                self._group.write(key, None, size, mode, value)
-            else:
-                sql(
-                    "INSERT OR REPLACE INTO Cache(key, raw, store_time, expire_time, access_time,"
-                    " access_count, tag, size, mode, filename, value)"
-                    " VALUES (?, 1, ?, NULL, ?, 0, NULL, ?, ?, ?, ?)",
-                    (key, now, now, size, mode, filename, value),
-                )
-        except BaseException:
-            if filename:
-                cache.disk.remove(filename)
-            raise
-        if old and old[0]:
-            cache.disk.remove(old[0])
-        step.stored = True
-
     @guarded
     def load_steps(self, run_id: str) -> list[StepRecord]:
         """A run's journal in execution order (one read)."""
@@ -349,7 +314,7 @@ class DiskcacheStore:
     ) -> None:
         """Commit a step (and optionally its run, and one use of an injected failure) at once."""
         if run is None and consume is None and not self._rows.in_transaction:
-            self._put_step_alone(step)
+            self.save_runs([], [step])  # the hot path: shared with concurrent writers
             return
         with self._rows.transaction():
             self._put_step(step)
