@@ -22,6 +22,8 @@ from ._open import JournalCache
 
 __all__ = ["Rows", "after"]
 
+_GONE = object()  # a row another process removed between the query and the read
+
 
 def after(prefix: str) -> str:
     """The smallest string greater than every string starting with `prefix`."""
@@ -99,8 +101,7 @@ class Rows:
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         """The values at `keys` that exist, in one read per 500 keys."""
-        fetch, found = self.cache.disk.fetch, {}
-        rows = []
+        found, rows = {}, []
         for i in range(0, len(keys), 500):  # SQLite caps the parameters of one statement
             chunk = keys[i : i + 500]
             marks = ", ".join("?" * len(chunk))
@@ -109,13 +110,21 @@ class Rows:
             )
             rows += self._query(query, chunk)
         for key, mode, filename, value in rows:
-            try:
-                found[key] = fetch(mode, filename, value, False)
-            except MissingValueFile:
-                if not self._moved(key, filename):
-                    raise
-                found[key] = self.get(key)  # replaced meanwhile: read it again
+            decoded = self._decode(key, mode, filename, value)
+            if decoded is not _GONE:
+                found[key] = decoded
         return found
+
+    def _decode(self, key: str, mode: int, filename: str | None, value: Any) -> Any:
+        """A row read by a query: its value, read again if another process replaced it (and
+        removed its old file) meanwhile; `_GONE` if it went."""
+        try:
+            return self.cache.disk.fetch(mode, filename, value, False)
+        except MissingValueFile:
+            if not self._moved(key, filename):
+                raise
+            again = self.get(key)
+            return _GONE if again is None else again
 
     def _moved(self, key: str, filename: str | None) -> bool:
         row = self.cache._sql(
@@ -168,7 +177,6 @@ class Rows:
         tags = None if tag is None else [tag] if isinstance(tag, str) else sorted(tag)
         lo, hi = prefix, after(prefix)
         remaining = limit
-        fetch = self.cache.disk.fetch
         while remaining is None or remaining > 0:
             batch = 256 if remaining is None else min(256, remaining)
             where = "key >= ? AND key < ? AND raw = 1"
@@ -188,15 +196,9 @@ class Rows:
             )
             rows = self._query(query, (*args, batch))
             for key, mode, filename, value in rows:
-                try:
-                    found = fetch(mode, filename, value, False)
-                except MissingValueFile:
-                    if not self._moved(key, filename):
-                        raise
-                    found = self.get(key)
-                    if found is None:
-                        continue
-                yield key, found
+                found = self._decode(key, mode, filename, value)
+                if found is not _GONE:
+                    yield key, found
             if len(rows) < batch:
                 return
             start_after = rows[-1][0]
