@@ -53,17 +53,28 @@ def _paint(text: str, code: str | None, color: bool) -> str:
     return f"{code}{text}{_RESET}" if color and code else text
 
 
+# the status column, padded (and painted): made once per status, not once per line
+_CELLS = tuple(
+    {s: _paint(s.ljust(9), _COLORS.get(s), color) for s in (*_COLORS, "queued", "")}
+    for color in (False, True)
+)
+
+
 def format_change(change: Change, *, color: bool = False, fn_width: int = 24) -> str:
     """One log line: time, run id, function, step, status, attempt, duration, error."""
+    return _format(change, color, fn_width)
+
+
+def _format(change: Change, color: bool, fn_width: int) -> str:
     when = _clock(change.at)
     kind = change.kind
     if kind == "run" or kind == "step":
         # one f-string rather than a list of cells: a busy runner writes a dozen lines per run
         status = change.status or ""
+        cell = _CELLS[color].get(status) or _paint(status.ljust(9), _COLORS.get(status), color)
         line = (
             f"{when}  {change.run_id or '-'}  {(change.function or '-').ljust(fn_width)}"
-            f"  {(change.step_id or '-').ljust(20)}"
-            f"  {_paint(status.ljust(9), _COLORS.get(status), color)}"
+            f"  {(change.step_id or '-').ljust(20)}  {cell}"
         )
         attempt = change.attempt
         if attempt and attempt > 1:
@@ -104,7 +115,7 @@ class HeadlessLog:
 
     def __call__(self, change: Change) -> None:
         """Queue one line for `change` (written and flushed within a few ms, or by `flush`)."""
-        self._lines.append(format_change(change, color=self.color, fn_width=self.fn_width))
+        self._lines.append(_format(change, self.color, self.fn_width))
         if not self._dirty.is_set():  # set() takes a lock; the flusher clears before it writes
             self._dirty.set()
 

@@ -109,17 +109,31 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
             except Exception:
                 pass
 
-    def emit_run(self, run: RunRecord, status: str, **fields: Any) -> None:
+    def emit_run(
+        self,
+        run: RunRecord,
+        status: str,
+        *,
+        error: str | None = None,
+        detail: dict[str, Any] | None = None,
+        duration_ms: int | None = None,
+    ) -> None:
         """Report a run's new status."""
         if self._listeners:
+            # positional: matching keywords cost more than building the rest of the Change
+            at = self.clock.now_ms()
             self.emit(
                 Change(
-                    kind="run",
-                    at=self.clock.now_ms(),
-                    run_id=run.id,
-                    function=run.function,
-                    status=status,
-                    **fields,
+                    "run",
+                    at,
+                    run.id,
+                    run.function,
+                    None,
+                    status,
+                    None,
+                    duration_ms,
+                    error,
+                    {} if detail is None else detail,
                 )
             )
 

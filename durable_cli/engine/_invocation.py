@@ -81,17 +81,31 @@ class Invocation(ToolSteps):
             at = engine.clock.now_ms()
             engine.emit(Change(kind=kind, at=at, run_id=run.id, function=run.function, **fields))
 
+    def _emit_step(
+        self, at: int, sid: str, status: str, attempt: int, duration_ms: int | None = None
+    ) -> None:
+        """`_emit` for the two changes every step makes (it starts, it completes)."""
+        engine = self.engine
+        if engine.has_listeners:
+            run = self.run
+            # positional: matching keywords cost more than building the rest of the Change
+            change = Change("step", at, run.id, run.function, sid, status, attempt, duration_ms)
+            engine.emit(change)
+
     def _resolve(self, step_id: str) -> str:
         with self._lock:  # async handlers may ask from several tasks; ids follow call order
             n = self._counts.get(step_id, 0)
             self._counts[step_id] = n + 1
         return step_id if n == 0 else f"{step_id}:{n}"
 
-    def _new_record(self, sid: str, kind: str, **meta: Any) -> StepRecord:
+    def _new_record(
+        self, sid: str, kind: str, now: int | None = None, /, **meta: Any
+    ) -> StepRecord:
         with self._lock:
             seq = self._next_seq
             self._next_seq += 1
-        rec = StepRecord(self.run.id, sid, seq, kind=kind, started_at=self._now(), meta=meta)
+        started = self._now() if now is None else now
+        rec = StepRecord(self.run.id, sid, seq, kind=kind, started_at=started, meta=meta)
         self.journal[sid] = rec
         return rec
 
@@ -183,9 +197,10 @@ class Invocation(ToolSteps):
         """Journal an executed `run` step: its value, a retry (suspend) or a failure."""
         return self._drive(self._complete(plan, outcome))
 
-    async def acomplete(self, plan: Plan, outcome: Outcome) -> Any:
+    def acomplete(self, plan: Plan, outcome: Outcome) -> Coroutine[Any, Any, Any]:
         """`complete` for an `async def` handler: the write joins the loop's shared commit."""
-        return await self._adrive(self._complete(plan, outcome))
+        # the driver's coroutine itself, not one wrapping it: a layer less on every resume
+        return self._adrive(self._complete(plan, outcome))
 
     def _complete(self, plan: Plan, outcome: Outcome) -> Generator[Write, Any, Any]:
         rec, retries, inject_key = plan.token
@@ -202,13 +217,8 @@ class Invocation(ToolSteps):
             else:
                 rec.status, rec.output, rec.error, rec.ended_at = "completed", value, None, now
                 yield self._write(rec, inject_key)
-                self._emit(
-                    "step",
-                    step_id=rec.id,
-                    status="completed",
-                    attempt=len(rec.attempts),
-                    duration_ms=now - attempt.started_at,
-                )
+                made = len(rec.attempts)
+                self._emit_step(now, rec.id, "completed", made, now - attempt.started_at)
                 return value
         err = outcome.error
         assert err is not None
@@ -307,14 +317,14 @@ class Invocation(ToolSteps):
 
     def _begin_run(self, sid: str, rec: StepRecord | None, retries: int | None = None) -> Plan:
         rec = self._step_mode_gate(sid, rec, "run")
-        if rec is None:
-            rec = self._new_record(sid, "run")
         now = self._now()
+        if rec is None:
+            rec = self._new_record(sid, "run", now)
         rec.status = "running"
         rec.attempts.append(Attempt(started_at=now))
         if rec.started_at is None:
             rec.started_at = now
-        self._emit("step", step_id=sid, status="running", attempt=len(rec.attempts))
+        self._emit_step(now, sid, "running", len(rec.attempts))
         injected = self.engine.take_injection(self.run, sid)
         if injected is None:
             hook = self.engine.interceptor
@@ -366,11 +376,8 @@ class Invocation(ToolSteps):
         if not (yield run):
             return Verdict("cancelled")  # cancelled while it ran: the cancel stands
         duration = now - (run.started_at or now)
-        self._emit(
-            "run",
-            status=run.status,
-            duration_ms=duration,
-            error=None if err is None else _short(err),
+        self.engine.emit_run(
+            run, run.status, duration_ms=duration, error=None if err is None else _short(err)
         )
         return Verdict(run.status)
 

@@ -14,7 +14,8 @@ class Change:
 
     `kind` is "run", "step", "event", "reload", "load_error" or "code_changed". Listeners treat
     it as read-only; it is not frozen because a frozen dataclass costs 2.5x as much to build, and
-    a busy runner builds a dozen per run.
+    a busy runner builds a dozen per run. For the same reason the engine's hot paths build it
+    positionally: add new fields at the end.
     """
 
     kind: str

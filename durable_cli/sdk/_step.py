@@ -183,7 +183,11 @@ class AsyncStep(_Base):
             fn = plan.call
         code = getattr(fn, "__code__", None)  # an `async def`: its flag says so, cheaply
         if (code is not None and code.co_flags & _CO_COROUTINE) or inspect.iscoroutinefunction(fn):
-            outcome = await Outcome.acapture(fn(*args, **kwargs))
+            # `Outcome.acapture`, inlined: each coroutine layer costs every step's resumes
+            try:
+                outcome = Outcome(await fn(*args, **kwargs))
+            except BaseException as exc:
+                outcome = Outcome(error=exc)
         else:
             import asyncio  # here, not at the top: `durable send` imports the sdk and not asyncio
 

@@ -149,7 +149,7 @@ class DiskcacheStore:
 
     # -- runs -------------------------------------------------------------------------------
     def _put_run(self, run: RunRecord, *, new: bool = False) -> None:
-        self._rows.put(f"run/{run.id}", run.to_dict(), tag=run.status, new=new)
+        self._rows.put(f"run/{run.id}", run.to_store(), tag=run.status, new=new)
         if new:
             self._rows.put(f"fn/{run.function}/{run.id}", 0, new=True)
 
@@ -158,7 +158,7 @@ class DiskcacheStore:
         inline = self._cache.disk.inline
         rows: list[Row] = []
         for run in runs:
-            blob = inline(run.to_dict())
+            blob = inline(run.to_store())
             if blob is None:  # too large for its row: a value file, the long way
                 self._put_run(run, new=True)
                 continue
@@ -223,7 +223,7 @@ class DiskcacheStore:
         # the hot path: guarded writes shared with concurrent writers (group commit); the
         # status lives in the tag column, so SQLite checks "not finished" without decoding
         inline = self._cache.disk.inline
-        blobs = [inline(run.to_dict()) for run in runs]
+        blobs = [inline(run.to_store()) for run in runs]
         rows = [
             (f"run/{run.id}", run.status, 0, MODE_RAW, blob)
             for run, blob in zip(runs, blobs, strict=True)
