@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from durable_cli.errors import SchemaVersionError, StateError, StateLockedError
-from durable_cli.store import RunRecord, new_id, open_store
+from durable_cli.store import Attempt, RunRecord, StepRecord, new_id, open_store
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -167,3 +167,25 @@ def test_get_runs_reads_many_at_once_large_ones_and_missing_ones_included(tmp_pa
     assert found[runs[7].id].event == runs[7].event
     assert found[runs[1199].id] == store.get_run(runs[1199].id)
     store.close()
+
+
+@pytest.mark.parametrize("output", [None, 0, False, "", [], {}, {"n": 1}])
+def test_records_read_back_whole_though_the_journal_leaves_defaults_out(
+    tmp_path: Path, output: object
+):
+    store = open_store(str(tmp_path / "state"))
+    run = RunRecord(id=new_id(), function="f", event={"id": "e", "name": "x"}, created_at=3)
+    store.create_runs([run])
+    raw = store._cache._sql("SELECT value FROM Cache WHERE key = ?", (f"run/{run.id}",))
+    assert "null" not in bytes(raw.fetchone()[0]).decode()  # nothing at its default is written
+    run.status, run.output, run.step_mode, run.children = "completed", output, True, ["c"]
+    step = StepRecord(run.id, "s", 0, status="completed", output=output, started_at=1)
+    step.attempts.append(Attempt(started_at=1, ended_at=2))
+    assert store.save_runs([run], [step]) == [True]
+    assert store.get_run(run.id) == run
+    assert store.load_steps(run.id) == [step]
+    # a record in the full form, as earlier versions wrote it, reads the same
+    full = {**step.to_dict(), "run_id": run.id}
+    store._rows.put(f"st/{run.id}/000001", {**full, "seq": 1, "id": "t"})
+    assert [s.id for s in store.load_steps(run.id)] == ["s", "t"]
+    assert store.load_steps(run.id)[1].attempts == step.attempts
