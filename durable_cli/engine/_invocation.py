@@ -185,6 +185,8 @@ class Invocation(ToolSteps):
                         error=StepError.from_dict(sid, rec.error or {}, len(rec.attempts))
                     ),
                 )
+        if kind == "run":  # nine steps in ten: no handler lookup by name
+            return self._begin_run(sid, rec, opts.get("retries"))
         handler = getattr(self, f"_begin_{kind}")
         return handler(sid, rec, **opts)
 
@@ -329,7 +331,7 @@ class Invocation(ToolSteps):
         if injected is None:
             hook = self.engine.interceptor
             call = None if hook is None else hook(self.run, sid, len(rec.attempts))
-            return Plan(sid, token=(rec, retries, None), call=call)
+            return Plan(sid, None, (rec, retries, None), call)  # positional: cheaper to build
         key, message = injected
         plan = Plan(sid, token=(rec, retries, key))
         failure = Outcome(error=InjectedFailure(message or f"injected failure of {sid!r}"))

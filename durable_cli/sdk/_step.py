@@ -104,7 +104,8 @@ class Step(_Base):
         **kwargs: Any,
     ) -> Any:
         """Run `fn(*args, **kwargs)` once, journal its JSON result and return it."""
-        plan = self._begin("run", step_id, retries=retries)
+        _check_id(step_id)
+        plan = self._driver.begin("run", step_id, retries=retries)  # `_begin`, a call less
         if plan.done is not None:
             return plan.done.unwrap()
         return self._driver.complete(plan, self._call(plan.call or fn, args, kwargs))
@@ -176,7 +177,8 @@ class AsyncStep(_Base):
         **kwargs: Any,
     ) -> Any:
         """Run `fn(*args, **kwargs)` once, journal its JSON result and return it."""
-        plan = self._begin("run", step_id, retries=retries)
+        _check_id(step_id)
+        plan = self._driver.begin("run", step_id, retries=retries)  # `_begin`, a call less
         if plan.done is not None:
             return plan.done.unwrap()
         if plan.call is not None:
