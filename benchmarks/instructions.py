@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 _SERVE = """
 import asyncio, os, sys
@@ -58,19 +57,10 @@ def main() -> None:
 
 def count(kind: str, runs: int, base: str | None) -> int:
     """Instructions valgrind counts for one in-process runner over `runs` queued events."""
-    from throughput import WORKFLOWS
-
-    from durable_cli.engine import actions
-    from durable_cli.store import open_store
+    from throughput import prepare
 
     with tempfile.TemporaryDirectory() as tmp:
-        state = os.path.join(tmp, "state")
-        Path(tmp, "five.py").write_text(WORKFLOWS[kind])
-        store = open_store(state)
-        with store.batch():
-            for i in range(runs):
-                actions.queue_event(store, "bench/go", {"n": i})
-        store.close()
+        state = prepare(tmp, kind, runs)
         env = dict(os.environ, DURABLE_BASE=os.path.abspath(base) if base else "")
         serve = [sys.executable, "-c", _SERVE, state, os.path.join(tmp, "five.py")]
         out = subprocess.run(

@@ -69,16 +69,22 @@ def main() -> None:
         measure(kind, args.runs, args.concurrency)
 
 
+def prepare(tmp: str, kind: str, count: int) -> str:
+    """Write the `kind` workflow to `tmp`/five.py and queue `count` events; the state dir."""
+    state = os.path.join(tmp, "state")
+    Path(tmp, "five.py").write_text(WORKFLOWS[kind])
+    store = open_store(state)
+    with store.batch():
+        for i in range(count):
+            actions.queue_event(store, "bench/go", {"n": i})
+    store.close()
+    return state
+
+
 def measure(kind: str, count: int, concurrency: int) -> None:
     """Time one runner over `count` queued runs of the `kind` workflow; print the rates."""
     with tempfile.TemporaryDirectory() as tmp:
-        state = os.path.join(tmp, "state")
-        Path(tmp, "five.py").write_text(WORKFLOWS[kind])
-        store = open_store(state)
-        with store.batch():
-            for i in range(count):
-                actions.queue_event(store, "bench/go", {"n": i})
-        store.close()
+        state = prepare(tmp, kind, count)
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env.update(PYTHONPYCACHEPREFIX=os.path.join(tmp, "pycache"), DURABLE_STATE_DIR=state)
         cmd = [DURABLE, "dev", "--headless", "--until-idle", "--idle-wait", "0", "--no-watch"]
