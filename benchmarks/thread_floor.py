@@ -58,7 +58,7 @@ def threads_per_run(path: str, runs: int, concurrency: int, writes: int) -> floa
 
     def run(i: int) -> None:
         for w in range(writes):
-            group.write(f"t/{i:08d}/{w}", None, 0, 1, VALUE)
+            group.write(f"t/{i:08d}/{w}", None, VALUE)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
@@ -73,7 +73,7 @@ def one_thread(path: str, runs: int, concurrency: int, writes: int) -> float:
     for first in range(0, runs, concurrency):
         batch = range(first, min(first + concurrency, runs))
         for w in range(writes):
-            rows: list[Row] = [(f"o/{i:08d}/{w}", None, 0, 1, VALUE) for i in batch]
+            rows: list[Row] = [(f"o/{i:08d}/{w}", None, VALUE) for i in batch]
             upsert_rows(con, rows)
     con.close()
     return runs / (time.perf_counter() - started)

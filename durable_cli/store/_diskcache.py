@@ -23,7 +23,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ._codec import MODE_RAW
 from ._files import DB, SCHEMA_VERSION, lock_runner, notify, open_wake
 from ._group import GroupCommit, Row, upsert_rows
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
@@ -162,8 +161,8 @@ class DiskcacheStore:
             if blob is None:  # too large for its row: a value file, the long way
                 self._put_run(run, new=True)
                 continue
-            rows.append((f"run/{run.id}", run.status, 0, MODE_RAW, blob))
-            rows.append((f"fn/{run.function}/{run.id}", None, 0, MODE_RAW, _ZERO))
+            rows.append((f"run/{run.id}", run.status, blob))
+            rows.append((f"fn/{run.function}/{run.id}", None, _ZERO))
         if rows:
             upsert_rows(self._cache._con, rows)
 
@@ -225,14 +224,14 @@ class DiskcacheStore:
         inline = self._cache.disk.inline
         blobs = [inline(run.to_store()) for run in runs]
         rows = [
-            (f"run/{run.id}", run.status, 0, MODE_RAW, blob)
+            (f"run/{run.id}", run.status, blob)
             for run, blob in zip(runs, blobs, strict=True)
             if blob is not None
         ]
         steps = list(steps)
         step_blobs = [inline(step.to_store()) for step in steps]
         rows += [
-            (f"st/{step.run_id}/{step.seq:06d}", None, 0, MODE_RAW, blob)
+            (f"st/{step.run_id}/{step.seq:06d}", None, blob)
             for step, blob in zip(steps, step_blobs, strict=True)
             if blob is not None
         ]

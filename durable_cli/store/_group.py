@@ -27,7 +27,8 @@ _COLUMNS = (
     "INSERT INTO Cache(key, raw, store_time, expire_time, access_time, access_count, tag,"
     " size, mode, filename, value) VALUES "
 )
-_ROW = "(?, 1, ?, NULL, ?, 0, ?, ?, ?, NULL, ?)"
+# inline values only, as diskcache stores a small raw value: size 0, mode 1 (MODE_RAW)
+_ROW = "(?, 1, ?, NULL, ?, 0, ?, 0, 1, NULL, ?)"
 # a row that names a value file is left alone (its writer must remove the old file), and so is a
 # finished run (its status lives in the tag column, so SQLite checks without decoding anything)
 _UPSERT = (
@@ -40,9 +41,9 @@ _UPSERT = (
 
 
 _MAX_WRITES = 256  # writers per commit
-_MAX_ROWS = 4000  # rows per statement: SQLite takes at most 32,766 parameters, 7 a row
+_MAX_ROWS = 4000  # rows per statement: SQLite takes at most 32,766 parameters, 5 a row
 
-Row = tuple[str, str | None, int, int, object]  # key, tag, size, mode, value
+Row = tuple[str, str | None, object]  # key, tag, value (JSON bytes, stored inline)
 
 
 class _Pending:
@@ -67,10 +68,10 @@ class GroupCommit:
         self._queue: list[_Pending] = []
         self._leading = False
 
-    def write(self, key: str, tag: str | None, size: int, mode: int, value: object) -> bool:
+    def write(self, key: str, tag: str | None, value: object) -> bool:
         """Insert or update the row at `key` (inline value); False when the row was left alone
         (a finished run, or a row naming a value file). Raises what SQLite raised."""
-        return self.write_rows([(key, tag, size, mode, value)])[0]
+        return self.write_rows([(key, tag, value)])[0]
 
     def write_rows(self, rows: list[Row]) -> list[bool]:
         """`write` for several rows, committed together (with whatever else is queued)."""
@@ -121,7 +122,7 @@ class GroupCommit:
             return
         # some rows were left alone (rare: a run cancelled meanwhile): ask which
         for item in batch:
-            item.written = [_holds(con, key, value) for key, _, _, _, value in item.rows]
+            item.written = [_holds(con, key, value) for key, _, value in item.rows]
 
 
 def _holds(con: sqlite3.Connection, key: str, value: object) -> bool:
@@ -150,8 +151,8 @@ def upsert_rows(con: sqlite3.Connection, rows: list[Row]) -> int:
     """Insert or update up to 4,000 inline rows in one statement; how many it changed."""
     now = time.time()
     args: list[object] = []
-    for key, tag, size, mode, value in rows:
-        args += (key, now, now, tag, size, mode, value)
+    for key, tag, value in rows:
+        args += (key, now, now, tag, value)
     statement = _COLUMNS + ", ".join([_ROW] * len(rows)) + _UPSERT
     return con.execute(statement, args).rowcount
 

@@ -88,9 +88,7 @@ def _insert(con: sqlite3.Connection, event: dict[str, object], value: bytes) -> 
             con.execute("ROLLBACK")
             return False
         queued = dumps(event["id"]).encode("utf-8")
-        upsert_rows(
-            con, [(key, None, 0, _MODE_RAW, value), (queue_key(event), None, 0, _MODE_RAW, queued)]
-        )
+        upsert_rows(con, [(key, None, value), (queue_key(event), None, queued)])
         con.execute("COMMIT")
     except BaseException:
         if con.in_transaction:

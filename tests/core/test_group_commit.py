@@ -23,9 +23,9 @@ def test_a_batch_writes_every_row_but_leaves_a_finished_run_alone(store):
     store.save_run(_run("cancelled"), guard=False)
     group = store._group
     batch = [
-        _Pending([("run/R1", "running", 0, 1, b'{"status":"running"}')]),
-        _Pending([("st/R1/000000", None, 0, 1, b'{"id":"a"}')]),
-        _Pending([("st/R1/000001", None, 0, 1, b'{"id":"b"}')]),
+        _Pending([("run/R1", "running", b'{"status":"running"}')]),
+        _Pending([("st/R1/000000", None, b'{"id":"a"}')]),
+        _Pending([("st/R1/000001", None, b'{"id":"b"}')]),
     ]
     group._commit(batch)
     assert [item.written for item in batch] == [[False], [True], [True]]
@@ -36,9 +36,9 @@ def test_a_batch_writes_every_row_but_leaves_a_finished_run_alone(store):
 def test_one_bad_row_fails_alone(store):
     group = store._group
     batch = [
-        _Pending([("st/X/000000", None, 0, 1, b"1")]),
-        _Pending([("st/X/000001", None, 0, 1, object())]),  # SQLite cannot bind it
-        _Pending([("st/X/000002", None, 0, 1, b"3")]),
+        _Pending([("st/X/000000", None, b"1")]),
+        _Pending([("st/X/000001", None, object())]),  # SQLite cannot bind it
+        _Pending([("st/X/000002", None, b"3")]),
     ]
     group._commit(batch)
     assert [item.written for item in batch] == [[True], [False], [True]]
@@ -52,7 +52,7 @@ def test_concurrent_writers_all_land(store):
 
     def writer(n: int) -> None:
         for i in range(50):
-            results.append(group.write(f"st/T{n}/{i:06d}", None, 0, 1, b"{}"))
+            results.append(group.write(f"st/T{n}/{i:06d}", None, b"{}"))
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
     for t in threads:
@@ -65,7 +65,7 @@ def test_concurrent_writers_all_land(store):
 
 
 def test_a_writer_may_bring_several_rows(store):
-    rows = [(f"st/M/{i:06d}", None, 0, 1, b"{}") for i in range(5000)]  # over one statement's
+    rows = [(f"st/M/{i:06d}", None, b"{}") for i in range(5000)]  # over one statement's
     assert store._group.write_rows(rows) == [True] * 5000
     count = store._cache._sql("SELECT COUNT(*) FROM Cache WHERE key >= 'st/M/' AND key < 'st/M0'")
     assert count.fetchone()[0] == 5000
