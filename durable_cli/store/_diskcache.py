@@ -23,6 +23,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ._checkpoint import Checkpointer
 from ._files import DB, SCHEMA_VERSION, lock_runner, notify, open_wake
 from ._group import GroupCommit, Row, upsert_rows
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
@@ -59,7 +60,9 @@ class DiskcacheStore:
         )
         self.durability = self._cache.durability  # "normal" or "full"
         self._rows = Rows(self._cache, self.path)
-        self._group = GroupCommit(lambda: self._cache._con)
+        # the runner's busy writers leave WAL checkpoints to a thread of their own
+        self._checkpoints = Checkpointer(lambda: self._cache._con, self._cache.close)
+        self._group = GroupCommit(lambda: self._cache._con, self._checkpoints.nudge)
         self._lock_fd: int | None = None
         self._wake_fd: int | None = None
 
@@ -71,6 +74,7 @@ class DiskcacheStore:
 
     def close(self) -> None:
         """Release connections, the runner lock and the wake pipe."""
+        self._checkpoints.close()
         self._cache.close()
         for fd in (self._lock_fd, self._wake_fd):
             if fd is not None:

@@ -61,9 +61,15 @@ class _Pending:
 class GroupCommit:
     """Writes rows in shared statements, leader/follower style."""
 
-    def __init__(self, connection: Callable[[], sqlite3.Connection]) -> None:
-        """`connection()` gives the calling thread's connection (autocommit mode)."""
+    def __init__(
+        self,
+        connection: Callable[[], sqlite3.Connection],
+        after_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        """`connection()` gives the calling thread's connection (autocommit mode);
+        `after_commit()` is called by the writer that made each commit."""
         self._connection = connection
+        self._after_commit = after_commit
         self._mutex = threading.Lock()
         self._queue: list[_Pending] = []
         self._leading = False
@@ -89,6 +95,7 @@ class GroupCommit:
             batch, self._queue = self._queue[:_MAX_WRITES], self._queue[_MAX_WRITES:]
         try:
             self._commit(batch)
+            self._after_commit()
         finally:
             for item in batch:
                 item.done = True
