@@ -5,8 +5,8 @@ mark, inside whichever commit crosses it: 100-150 ms here with the mark at 10,00
 which every run waits for that commit. The runner's busy writers instead nudge this thread after
 their commits; at most every `interval` seconds it runs a PASSIVE checkpoint, which takes no lock
 that writers need and releases the GIL while it copies, so the copying overlaps the runs on the
-other core. The auto-checkpoint stays on behind it: the pass that resets the log finds little
-left to copy.
+other core. The auto-checkpoint stays on behind it (only a writer can reset the log), with less
+left to copy: 25-37 ms instead.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class Checkpointer:
         self.passes = 0  # checkpoints made (tests and benchmarks read it)
 
     def nudge(self) -> None:
-        """After a commit: start a checkpoint if the last one ended `interval` ago."""
+        """After a commit: start a checkpoint if the last one ended `interval` ago. Called by
+        one writer at a time (the group commit's leader); never raises, the commit stands."""
         now = time.monotonic()
         if now < self._due or self._stopping:
             return
@@ -51,10 +52,12 @@ class Checkpointer:
         thread = self._thread
         if thread is None or not thread.is_alive():  # first nudge, or a forked child
             self._wake = threading.Event()
-            thread = self._thread = threading.Thread(
-                target=self._run, name="durable-checkpoint", daemon=True
-            )
-            thread.start()
+            thread = threading.Thread(target=self._run, name="durable-checkpoint", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:  # no thread to be had: the auto-checkpoint does it all
+                return
+            self._thread = thread
         self._wake.set()
 
     def close(self) -> None:
