@@ -105,8 +105,10 @@ class Intake:
                     waits.append(self.store.has_flags("wait/"))
                 return self._plan_runs(event, resumed, modes, waits[0])
 
-            # small batches: the claim runs on the loop thread the TUI shares
-            created = self.store.claim_events(plan, limit=16)
+            # small batches: the claim runs on the loop thread the TUI shares; a plan reads
+            # runs only to cancel them, and with no `cancel_on` the runs go in one statement
+            cancels = self.registry.cancels
+            created = self.store.claim_events(plan, limit=16, reads_runs=cancels)
             # claims come in batches: come back for the rest after dispatching these
             self._intake_due = self.store.has_queued()
             for run in created:

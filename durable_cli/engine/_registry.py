@@ -55,6 +55,11 @@ class Registry:
         """The functions whose runs an event of this name may cancel."""
         return self._by_cancel.get(name, ())
 
+    @property
+    def cancels(self) -> bool:
+        """Whether any event may cancel runs at all (mostly none does)."""
+        return bool(self._by_cancel)
+
     def __len__(self) -> int:
         return len(self.functions)
 

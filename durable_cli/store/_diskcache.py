@@ -125,9 +125,18 @@ class DiskcacheStore:
 
     @guarded
     def claim_events(
-        self, plan: Callable[[dict[str, Any]], list[RunRecord]], limit: int = 256
+        self,
+        plan: Callable[[dict[str, Any]], list[RunRecord]],
+        limit: int = 256,
+        *,
+        reads_runs: bool = True,
     ) -> list[RunRecord]:
-        """Dequeue events and create the runs `plan` makes for each, in one transaction."""
+        """Dequeue events and create the runs `plan` makes for each, in one transaction.
+
+        Each event's runs are written before the next event is planned, as a plan may read
+        runs (to cancel them, those of this batch included); `reads_runs=False` promises it
+        doesn't, and the batch's runs are written in one statement.
+        """
         rows = self._rows
         created: list[RunRecord] = []
         with rows.transaction():
@@ -136,11 +145,12 @@ class DiskcacheStore:
             for _, event_id in claimed:
                 event = events.get(event_key(event_id))
                 if event is not None:
-                    # each event's runs are written before the next event is planned: its
-                    # plan may cancel runs, those of this batch included
                     runs = plan(event)
-                    self._insert_runs(runs)
+                    if reads_runs:
+                        self._insert_runs(runs)
                     created += runs
+            if not reads_runs:
+                self._insert_runs(created)
             if claimed:
                 # the first keys of the queue, and the write lock held since the scan: one
                 # range delete takes exactly these (queue rows hold an id, never a value file)

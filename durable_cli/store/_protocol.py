@@ -42,9 +42,14 @@ class Store(Protocol):
         ...
 
     def claim_events(
-        self, plan: Callable[[dict[str, Any]], list[RunRecord]], limit: int = 256
+        self,
+        plan: Callable[[dict[str, Any]], list[RunRecord]],
+        limit: int = 256,
+        *,
+        reads_runs: bool = True,
     ) -> list[RunRecord]:
-        """Dequeue events and create the runs `plan` makes for each, in one transaction."""
+        """Dequeue events and create the runs `plan` makes for each, in one transaction;
+        `reads_runs=False` promises no plan reads runs (they may be written all at the end)."""
         ...
 
     # runs

@@ -113,13 +113,13 @@ def _install() -> None:
     )
     inside = threading.local()  # in save_run, which writes through save_runs: reached there
 
-    def claim_events(self: DiskcacheStore, plan: Any, limit: int = 256) -> Any:
+    def claim_events(self: DiskcacheStore, plan: Any, limit: int = 256, **kwargs: Any) -> Any:
         def planned(event: dict[str, Any]) -> Any:
             runs = plan(event)
             reach("claim")
             return runs
 
-        created = claim(self, planned, limit)
+        created = claim(self, planned, limit, **kwargs)
         if created:
             reach("claimed")
         return created

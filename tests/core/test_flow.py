@@ -57,6 +57,25 @@ def test_cancel_on_cancels_the_matching_run_only(store):
     assert status == {"a": "cancelled", "b": "completed"}
 
 
+def test_a_cancelling_event_claimed_with_the_run_it_cancels_still_cancels_it(store):
+    @durable.function(
+        id="reminder",
+        trigger="cart/abandoned",
+        cancel_on=[{"event": "cart/checked-out", "match": "data.cart"}],
+    )
+    def reminder(event, step):
+        step.sleep("wait", timedelta(hours=1))
+        return "reminded"
+
+    engine = Engine(store, Registry([reminder]), clock=VirtualClock())
+    for name, cart in [("cart/abandoned", "a"), ("cart/abandoned", "b")]:
+        engine.send(name, {"cart": cart})
+    engine.send("cart/checked-out", {"cart": "a"})  # queued with them: one claim takes all three
+    asyncio.run(engine.serve(until_idle=True, idle_wait=0))
+    status = {r.event["data"]["cart"]: r.status for r in store.list_runs()}
+    assert status == {"a": "cancelled", "b": "completed"}
+
+
 def test_idempotency_gives_one_run_per_key(harness):
     @durable.function(id="welcome", trigger="user/signed-up", idempotency="event.data.user_id")
     def welcome(event, step):
