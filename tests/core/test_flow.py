@@ -36,7 +36,9 @@ def test_on_failure_gets_the_failed_runs_event_and_error(harness):
     assert seen == [("durable/function.failed", {"k": 1}, "StepError")]
 
 
-def test_cancel_on_cancels_the_matching_run_only(store):
+def _reminder():
+    """A run that sleeps an hour unless its cart is checked out."""
+
     @durable.function(
         id="reminder",
         trigger="cart/abandoned",
@@ -46,6 +48,11 @@ def test_cancel_on_cancels_the_matching_run_only(store):
         step.sleep("wait", timedelta(hours=1))
         return "reminded"
 
+    return reminder
+
+
+def test_cancel_on_cancels_the_matching_run_only(store):
+    reminder = _reminder()
     clock = VirtualClock()
     engine = Engine(store, Registry([reminder]), clock=clock)
     engine.send("cart/abandoned", {"cart": "a"})
@@ -58,18 +65,10 @@ def test_cancel_on_cancels_the_matching_run_only(store):
 
 
 def test_a_cancelling_event_claimed_with_the_run_it_cancels_still_cancels_it(store):
-    @durable.function(
-        id="reminder",
-        trigger="cart/abandoned",
-        cancel_on=[{"event": "cart/checked-out", "match": "data.cart"}],
-    )
-    def reminder(event, step):
-        step.sleep("wait", timedelta(hours=1))
-        return "reminded"
-
+    reminder = _reminder()
     engine = Engine(store, Registry([reminder]), clock=VirtualClock())
-    for name, cart in [("cart/abandoned", "a"), ("cart/abandoned", "b")]:
-        engine.send(name, {"cart": cart})
+    for cart in ("a", "b"):
+        engine.send("cart/abandoned", {"cart": cart})
     engine.send("cart/checked-out", {"cart": "a"})  # queued with them: one claim takes all three
     asyncio.run(engine.serve(until_idle=True, idle_wait=0))
     status = {r.event["data"]["cart"]: r.status for r in store.list_runs()}
