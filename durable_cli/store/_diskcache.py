@@ -11,9 +11,10 @@ Keys are strings laid out so that SQLite's key index answers every query as a ra
     fail/<scope>/<step id>         an injected failure (scope: run:<id> or fn:<id>)
     flag/...                       small settings (step mode for a function, waits, …)
 
-Opening (checks, atomic creation) is in `_open`, row access in `_rows`, error handling in
-`_guard`: every public method retries while another process holds the database and turns
-storage errors (disk full, damage, permissions) into a `StateError` naming the state dir.
+Opening (checks, atomic creation) is in `_open`, row access in `_rows`, the runner lock and
+wake FIFO in `_runner`, error handling in `_guard`: every public method retries while another
+process holds the database and turns storage errors (disk full, damage, permissions) into a
+`StateError` naming the state dir.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ._checkpoint import Checkpointer
-from ._files import DB, SCHEMA_VERSION, lock_runner, notify, open_wake
+from ._files import DB, SCHEMA_VERSION
 from ._group import GroupCommit, Row, upsert_rows
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
 from ._open import open_journal
 from ._records import TERMINAL_RUN_STATUSES, RunRecord, StepRecord
 from ._rows import Rows, after
+from ._runner import RunnerCoordination
 from ._send import event_key, queue_key
 
 __all__ = ["DB", "SCHEMA_VERSION", "DiskcacheStore", "open_store"]
@@ -49,7 +51,7 @@ def open_store(path: str, *, create: bool = True, durability: str | None = None)
     return DiskcacheStore(path, create=create, durability=durability)
 
 
-class DiskcacheStore:
+class DiskcacheStore(RunnerCoordination):
     """`Store` on diskcache: see the module docstring for the key layout."""
 
     def __init__(self, path: str, *, create: bool = True, durability: str | None = None) -> None:
@@ -63,8 +65,6 @@ class DiskcacheStore:
         # the runner's busy writers leave WAL checkpoints to a thread of their own
         self._checkpoints = Checkpointer(lambda: self._cache._con, self._cache.close)
         self._group = GroupCommit(lambda: self._cache._con, self._checkpoints.nudge)
-        self._lock_fd: int | None = None
-        self._wake_fd: int | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -76,11 +76,7 @@ class DiskcacheStore:
         """Release connections, the runner lock and the wake pipe."""
         self._checkpoints.close()
         self._cache.close()
-        for fd in (self._lock_fd, self._wake_fd):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._lock_fd = self._wake_fd = None
+        self._release_runner_files()
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -385,26 +381,3 @@ class DiskcacheStore:
     def has_flags(self, prefix: str) -> bool:
         """Whether any flag's key starts with `prefix` (cheaper than reading them)."""
         return bool(self._rows.keys(_FIRST_KEY, (f"flag/{prefix}", after(f"flag/{prefix}"))))
-
-    # -- runner coordination ----------------------------------------------------------------
-    def lock_runner(self) -> None:
-        """Become the only runner here; the OS drops the lock when the holder dies."""
-        self._lock_fd = lock_runner(self.path)
-
-    def notify(self) -> None:
-        """Poke a live runner through the wake FIFO; silently nothing when none listens."""
-        notify(self.path)
-
-    def wake_fd(self) -> int | None:
-        """Open the wake FIFO for reading (the runner); None where FIFOs aren't supported."""
-        if self._wake_fd is None:
-            self._wake_fd = open_wake(self.path)
-        return self._wake_fd
-
-    def drain_wake(self) -> None:
-        """Consume pending notifications."""
-        if self._wake_fd is None:
-            return
-        with contextlib.suppress(BlockingIOError, OSError):
-            while os.read(self._wake_fd, 4096):
-                pass

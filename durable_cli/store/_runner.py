@@ -1,0 +1,49 @@
+"""Runner coordination: the lock that keeps one runner per state dir, and the wake FIFO other
+processes poke it through. Files beside the journal, not rows in it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from ._files import lock_runner, notify, open_wake
+
+__all__ = ["RunnerCoordination"]
+
+
+class RunnerCoordination:
+    """Mixed into the store: needs `self.path`, the state dir."""
+
+    path: str
+    _lock_fd: int | None = None
+    _wake_fd: int | None = None
+
+    def lock_runner(self) -> None:
+        """Become the only runner here; the OS drops the lock when the holder dies."""
+        self._lock_fd = lock_runner(self.path)
+
+    def notify(self) -> None:
+        """Poke a live runner through the wake FIFO; silently nothing when none listens."""
+        notify(self.path)
+
+    def wake_fd(self) -> int | None:
+        """Open the wake FIFO for reading (the runner); None where FIFOs aren't supported."""
+        if self._wake_fd is None:
+            self._wake_fd = open_wake(self.path)
+        return self._wake_fd
+
+    def drain_wake(self) -> None:
+        """Consume pending notifications."""
+        if self._wake_fd is None:
+            return
+        with contextlib.suppress(BlockingIOError, OSError):
+            while os.read(self._wake_fd, 4096):
+                pass
+
+    def _release_runner_files(self) -> None:
+        """Drop the runner lock and close the wake FIFO (closing the store does)."""
+        for fd in (self._lock_fd, self._wake_fd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._lock_fd = self._wake_fd = None
