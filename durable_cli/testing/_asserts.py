@@ -27,6 +27,9 @@ def assert_run(
     `error` must occur in `str(result.error)`. `steps` maps a step id to the fields expected of
     it: any of status, attempts, calls, output, kind.
     """
+    # pytest leaves this frame out of a failure report, so the mismatches come right after the
+    # user's own call instead of under this function's source
+    __tracebackhide__ = True
     if not isinstance(result, RunResult):
         raise TypeError(f"assert_run takes a RunResult, got {type(result).__name__}")
     problems: list[str] = []

@@ -56,6 +56,7 @@ class DurableFixture:
         self, status: str | None = None, *, result: RunResult | None = None, **expected: Any
     ) -> None:
         """`durable_cli.testing.assert_run` on `result` (default: the last run)."""
+        __tracebackhide__ = True  # the report shows the user's call, then the mismatches
         assert_run(result or self.last, status, **expected)
 
 
