@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Engine
 from ..store import RunRecord, Store
+from .format import step_state
 
 __all__ = [
     "STATUS_FILTERS",
@@ -16,7 +18,9 @@ __all__ = [
     "display_path",
     "function_infos",
     "last_event_data",
+    "open_waits",
     "page_runs",
+    "with_match",
 ]
 
 # name shown -> the statuses it selects (None: every run)
@@ -123,3 +127,31 @@ def last_event_data(
                 best = event
                 break
     return None if best is None else dict(best.get("data") or {})
+
+
+def open_waits(detail: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The `wait_for_event` steps a run (a `run_detail` dict) is waiting in now."""
+    if not detail or detail["status"] != "waiting":
+        return []
+    return [
+        s
+        for s in detail["steps"]
+        if s.get("kind") == "wait" and step_state(s, "waiting") == "waiting"
+    ]
+
+
+def with_match(data: dict[str, Any] | None, wait: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the field a wait matches on (`match="data.x"`) set to the value it expects,
+    so that sending it resumes that run."""
+    out = json.loads(json.dumps(data or {}))  # a deep copy: the caller's dict stays as it was
+    meta = wait.get("meta") or {}
+    path = (meta.get("match") or "").split(".")
+    if len(path) < 2 or path[0] != "data":
+        return out
+    node = out
+    for part in path[1:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[path[-1]] = meta.get("expected")
+    return out

@@ -16,11 +16,15 @@ __all__ = [
     "duration_bar",
     "fmt_clock",
     "fmt_duration",
+    "fmt_when",
+    "held_text",
     "json_block",
     "one_line_json",
     "short_id",
     "short_type",
     "status_text",
+    "step_state",
+    "wait_text",
 ]
 
 ICONS = {
@@ -55,6 +59,15 @@ def fmt_clock(ms: int | None) -> str:
     if not ms:
         return "--:--:--"
     return time.strftime("%H:%M:%S", time.localtime(ms / 1000))
+
+
+def fmt_when(ms: int, now_ms: int) -> str:
+    """`14:05:09` on the day of `now_ms`, else `Dec 3 14:05` (`Dec 3 2027 14:05` another year)."""
+    at, now = time.localtime(ms / 1000), time.localtime(now_ms / 1000)
+    if at[:3] == now[:3]:
+        return time.strftime("%H:%M:%S", at)
+    year = "" if at.tm_year == now.tm_year else f" {at.tm_year}"
+    return f"{time.strftime('%b', at)} {at.tm_mday}{year} {time.strftime('%H:%M', at)}"
 
 
 def fmt_duration(ms: int | float | None) -> str:
@@ -105,3 +118,40 @@ def json_block(value: Any, *, theme: str = "ansi_dark") -> Syntax:
     except (TypeError, ValueError):
         text = repr(value)
     return Syntax(text, "json", theme=theme, word_wrap=True, background_color="default")
+
+
+# a step the journal calls "running" while its run only waits: a timer or an event, not work
+_HELD = {"wait": "waiting", "invoke": "waiting", "sleep": "sleeping"}
+_SETTLED = frozenset({"completed", "failed"})
+
+
+def step_state(step: dict[str, Any], run_status: str) -> str:
+    """The status a step is shown with.
+
+    A wait, sleep or child run in progress shows what its run does (`waiting`, `sleeping`)
+    rather than `running`.
+    """
+    status = step["status"]
+    if status in _SETTLED:
+        return status
+    held = _HELD.get(step.get("kind") or "")
+    return held if held and status == "running" and run_status == held else status
+
+
+def wait_text(meta: dict[str, Any]) -> str:
+    """`expense/decided with data.expense_id = "exp-88"`: what a wait step waits for."""
+    text = str(meta.get("event") or "an event")
+    if meta.get("match"):
+        text += f" with {meta['match']} = {one_line_json(meta.get('expected'), 40)}"
+    return text
+
+
+def held_text(step: dict[str, Any], state: str, now_ms: int) -> str:
+    """`waiting for expense/decided · until Dec 3 14:00`: a held step's `state` and its end."""
+    meta = step.get("meta") or {}
+    kind = step.get("kind")
+    text = f"waiting for {wait_text(meta)}" if kind == "wait" else state
+    due = meta.get("expires") if kind == "wait" else meta.get("until")
+    if due:
+        text += f" · until {fmt_when(due, now_ms)}"
+    return text

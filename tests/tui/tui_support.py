@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from helpers import until
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from durable_cli.engine import Engine
 from durable_cli.store import Attempt, RunRecord, StepRecord, Store
@@ -35,6 +37,14 @@ def pipeline(event, step):
 def napper(event, step):
     step.sleep("nap", 600)
     return "awake"
+
+
+@durable.function(id="waiter", trigger="test/ask")
+def waiter(event, step):
+    answer = step.wait_for_event(
+        "wait-answer", event="test/answer", timeout=3 * 86400, match="data.key"
+    )
+    return None if answer is None else answer.data
 """
 
 
@@ -57,6 +67,13 @@ async def wait_for(
 ) -> Any:
     """Let the app run until `condition()` is truthy (returned); fail after `timeout` seconds."""
     return await until(condition, timeout, what, pause=pilot.pause)
+
+
+def shown(widget: Widget) -> str:
+    """The text `widget` paints on screen now (border and padding included), line by line."""
+    width, height = widget.outer_size
+    lines = widget.render_lines(Region(0, 0, width, height))
+    return "\n".join(strip.text.rstrip() for strip in lines)
 
 
 # -- a journal with fixed ids and times, for snapshots and screenshots ------------------------

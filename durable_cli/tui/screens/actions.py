@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import InputError
 from ...store import ACTIVE_RUN_STATUSES
-from ..data import RunFilter, last_event_data
+from ..data import RunFilter, last_event_data, open_waits, with_match
 from ..format import short_id
 from .confirm import ConfirmScreen
 from .fail_step import FailRequest, FailStepScreen
@@ -55,14 +55,21 @@ class RunActions:
         """Open the send-event editor."""
         triggers = sorted({t for fn in self.engine.registry for t in fn.triggers})
         fn = self.engine.registry.get(self._function() or "")
+        # a run waiting for an event: offer that event, with the field it matches on filled in
+        waits = open_waits(self.run) if not self.functions.has_focus else []
+        wait = waits[0] if waits else None
         name = (
-            (fn.triggers[0] if fn and fn.triggers else None)
+            (wait["meta"]["event"] if wait else None)
+            or (fn.triggers[0] if fn and fn.triggers else None)
             or self._last_name
             or (triggers[0] if triggers else "")
         )
 
         def last(event_name: str) -> dict[str, Any] | None:
-            return last_event_data(self.engine, event_name, self.sent)
+            data = last_event_data(self.engine, event_name, self.sent)
+            if wait is not None and event_name == wait["meta"]["event"]:
+                return with_match(data, wait)
+            return data
 
         self.app.push_screen(SendEventScreen(triggers, name, last), self._send)
 

@@ -13,7 +13,16 @@ from textual.widgets import Static
 from ...engine import run_detail
 from ...errors import InputError
 from ...store import Store
-from ..format import ACTIVE, ICONS, fmt_clock, fmt_duration, short_id
+from ..data import open_waits
+from ..format import (
+    ACTIVE,
+    ICONS,
+    fmt_clock,
+    fmt_duration,
+    fmt_when,
+    short_id,
+    wait_text,
+)
 from .row_list import STATUS_CLASSES
 from .step_timeline import StepTimeline, TimelineRow
 from .step_view import StepView
@@ -69,9 +78,34 @@ class RunHeader(Static):
             elif reason.startswith("step mode"):
                 hint = " (n: run it)"
             text.append(f"\n{reason}{hint}", warn)
-        elif status in ("retrying", "sleeping", "waiting") and detail.get("wake_at"):
-            text.append(f"\nresumes at {fmt_clock(detail['wake_at'])} (r: retry now)", muted)
+        elif status in ("retrying", "sleeping", "waiting"):
+            held, hint = self._held(detail)
+            if held:
+                text.append(f"\n{held}", muted)
+                if hint:
+                    text.append(f" ({hint})", muted)
         self.update(text)
+
+    def _held(self, detail: dict[str, Any]) -> tuple[str, str]:
+        """What a retrying, sleeping or waiting run waits for and until when, and the key that
+        ends the wait (only one that works for this run)."""
+        status, now, wake = detail["status"], self.now_ms(), detail.get("wake_at")
+        if status == "waiting":
+            waits = open_waits(detail)
+            if not waits:  # a child run (invoke): the engine's reason names it
+                return detail.get("reason") or "", ""
+            meta = waits[0].get("meta") or {}
+            line = f"waiting for {wait_text(meta)}"
+            if len(waits) > 1:
+                line += f" (and {len(waits) - 1} more)"
+            if meta.get("expires"):
+                line += f"\nuntil {fmt_when(meta['expires'], now)}, then the wait returns None"
+            return line, f"s: send {meta.get('event', 'it')}"
+        if not wake:
+            return "", ""
+        if status == "sleeping":
+            return f"sleeping until {fmt_when(wake, now)}", "r: wake now"
+        return f"retries at {fmt_when(wake, now)}", "r: retry now"
 
 
 class RunDetail(Vertical):

@@ -9,13 +9,14 @@ from typing import Any
 from rich.text import Text
 from textual.message import Message
 
-from ..format import ICONS, duration_bar, fmt_duration
+from ..format import ICONS, duration_bar, fmt_duration, fmt_when, step_state
 from .row_list import RowList
 
 __all__ = ["StepTimeline", "TimelineRow"]
 
 TIMES = "\u00d7"
 _KIND_MARK = {"sleep": "sleep", "wait": "wait", "send": "send", "invoke": "invoke"}
+_HELD = ("waiting", "sleeping")  # shown with when they end, not a bar that grows for days
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,21 +121,30 @@ class StepTimeline(RowList):
             text.append(status, self.style_for(f"status--{status}"))
             return text
         step = row.step or {}
-        status = step["status"]
-        style = self.style_for(f"status--{status}")
-        spans = [self._span(s) or 0 for s in detail.get("steps", ())]
+        run_status = detail.get("status", "")
+        state = step_state(step, run_status)
+        style = self.style_for(f"status--{state}")
+        spans = [
+            self._span(s) or 0
+            for s in detail.get("steps", ())
+            if step_state(s, run_status) not in _HELD
+        ]
         longest = max(spans, default=0)
         bar_width = max(0, min(24, (width - 30) // 2)) if width >= 34 else 0
-        fixed = 2 + 4 + (bar_width + 1 if bar_width else 0) + 7
+        tail = (bar_width + 1 if bar_width else 0) + 7
+        fixed = 2 + 4 + tail
         id_width = max(6, width - fixed)
         sid = step["id"] if len(step["id"]) <= id_width else step["id"][: id_width - 1] + "…"
-        text.append(f"{ICONS.get(status, '?')} ", style)
+        text.append(f"{ICONS.get(state, '?')} ", style)
         text.append(f"{sid:<{id_width}}")
         attempts = step.get("attempts") or 0
         text.append(
             f" {TIMES + str(attempts) if attempts > 1 else '':<3}",
             self.style_for("status--retrying") if attempts > 1 else muted,
         )
+        if state in _HELD:
+            text.append(f" {self._until(step, tail - 1):>{tail - 1}}", muted)
+            return text
         span = self._span(step)
         if bar_width:
             copied = step.get("copied_from")
@@ -147,3 +157,13 @@ class StepTimeline(RowList):
             label = _KIND_MARK[step["kind"]]
         text.append(f" {label:>6}", muted)
         return text
+
+    def _until(self, step: dict[str, Any], width: int) -> str:
+        """`until Dec 3 14:00` for a wait or sleep under way, shortened to fit `width`."""
+        meta = step.get("meta") or {}
+        due = meta.get("expires") if step.get("kind") == "wait" else meta.get("until")
+        mark = _KIND_MARK.get(step.get("kind") or "", "")
+        if not due:
+            return mark
+        when = fmt_when(due, self.now_ms())
+        return next((t for t in (f"until {when}", when) if len(t) <= width), mark)

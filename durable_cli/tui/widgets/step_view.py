@@ -14,7 +14,17 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..format import ICONS, fmt_clock, fmt_duration, json_block, short_id, short_type
+from ..format import (
+    ICONS,
+    fmt_clock,
+    fmt_duration,
+    held_text,
+    json_block,
+    short_id,
+    short_type,
+    step_state,
+    wait_text,
+)
 from .row_list import STATUS_CLASSES
 from .step_timeline import TimelineRow
 
@@ -53,13 +63,16 @@ class StepView(VerticalScroll, can_focus=True):
         return self.get_component_rich_style(f"status--{status}", partial=True)
 
     def _step(self, detail: dict[str, Any], step: dict[str, Any]) -> RenderableType:
-        status = step["status"]
+        status = step_state(step, detail["status"])
+        held = status in ("waiting", "sleeping")  # on a timer or an event: no attempt to time
         st = self._style
         head = Text()
         head.append(step["id"], "bold")
-        head.append(f"  {ICONS.get(status, '?')} {status}", st(status))
+        shown = held_text(step, status, self.now_ms()) if held else status
+        head.append(f"  {ICONS.get(status, '?')} {shown}", st(status))
         n = step.get("attempts") or 0
-        head.append(f"  · {n} attempt{'s' if n != 1 else ''}", "dim")
+        if not held:
+            head.append(f"  · {n} attempt{'s' if n != 1 else ''}", "dim")
         parts: list[RenderableType] = [head]
         if step.get("copied_from"):
             parts.append(
@@ -73,15 +86,17 @@ class StepView(VerticalScroll, can_focus=True):
                 Text("Paused before this step (step mode): press n to run it.", style=st("paused"))
             )
         meta = step.get("meta") or {}
-        if step.get("kind") == "sleep" and meta.get("until"):
+        if step.get("kind") == "sleep" and meta.get("until") and not held:
             parts.append(Text(f"Sleeping until {fmt_clock(meta['until'])}", style="dim"))
-        if step.get("kind") == "wait" and meta.get("event"):
-            parts.append(Text(f"Waiting for event {meta['event']}", style="dim"))
+        if step.get("kind") == "wait" and meta.get("event") and not held:
+            parts.append(Text(f"Waited for {wait_text(meta)}", style="dim"))
+        if step.get("kind") == "wait" and held:
+            parts.append(Text("At the timeout the wait returns None.", style="dim"))
         if status == "completed" or step.get("output") is not None:
             parts += [_heading("Output"), json_block(step.get("output"))]
         if step.get("error"):
             parts += [_heading("Error"), *_error(step["error"], st)]
-        log = step.get("attempt_log") or []
+        log = [] if held else step.get("attempt_log") or []
         if log:
             parts.append(_heading("Attempts"))
             parts.extend(self._attempt(i, a) for i, a in enumerate(log, 1))
