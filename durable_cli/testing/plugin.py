@@ -1,11 +1,13 @@
 """The pytest plugin (entry point `pytest11`): the `durable` fixture, and timelines on failure.
 
 When a test fails, every run it made with `run_function` (or the fixture) is printed as a
-timeline in a "durable runs" section of the failure report.
+timeline in a "durable runs" section of the failure report. The folders of `[tool.durable] paths`
+are on sys.path for the session, so tests import workflow files by name.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator, Iterable, Mapping
 from typing import Any
 
@@ -14,11 +16,13 @@ import pytest
 from ..sdk import Function
 from . import _observe
 from ._asserts import assert_run
+from ._paths import workflow_folders
 from ._results import RunResult
 
 __all__ = ["DurableFixture", "durable"]
 
 _RUNS = pytest.StashKey[list[RunResult]]()
+_ADDED_PATHS = pytest.StashKey[list[str]]()
 
 
 class DurableFixture:
@@ -58,6 +62,24 @@ class DurableFixture:
         """`durable_cli.testing.assert_run` on `result` (default: the last run)."""
         __tracebackhide__ = True  # the report shows the user's call, then the mismatches
         assert_run(result or self.last, status, **expected)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Put the `[tool.durable] paths` folders first on sys.path, as `durable dev` does.
+
+    Here rather than in pytest_configure so that conftest.py files can import workflows too.
+    """
+    added = [f for f in workflow_folders(early_config.rootpath) if f not in sys.path]
+    sys.path[:0] = added
+    early_config.stash[_ADDED_PATHS] = added
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Take the folders added at start-up off sys.path again (a session run in-process)."""
+    for folder in config.stash.get(_ADDED_PATHS, []):
+        if folder in sys.path:
+            sys.path.remove(folder)
 
 
 @pytest.fixture

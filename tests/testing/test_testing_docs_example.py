@@ -1,85 +1,66 @@
-"""The examples of docs/testing.md, run against examples/document_pipeline.py."""
+"""The testing examples of docs/testing.md and README.md, run as a user runs them.
+
+Each document's ```python blocks are one test file in a fresh project laid out like this
+repository (the example workflow under examples/, named by `[tool.durable] paths`), run by the
+`pytest` command from the project folder: a block that doesn't work as printed fails here.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from durable_cli.engine import load_file
-from durable_cli.testing import run_function
-
-PIPELINE = Path(__file__).resolve().parents[2] / "examples" / "document_pipeline.py"
-UPLOAD = {"filename": "team-offsite.md", "document_id": "doc-7", "user_id": "user-7"}
-
-
-@pytest.fixture
-def pipeline() -> ModuleType:
-    """A fresh import of the example, so its fake storage and model start clean."""
-    module, _ = load_file(str(PIPELINE))
-    return module
+REPO = Path(__file__).resolve().parents[2]
+# a document, and the heading of its part about testing (None: all of it)
+DOCS = {
+    "testing": (REPO / "docs" / "testing.md", None),
+    "readme": (REPO / "README.md", "## Testing your workflows"),
+}
+PYTEST = Path(sys.executable).with_name("pytest")
 
 
-def test_llm_times_out_twice_classify_retries_alone(pipeline: ModuleType) -> None:
-    timeout = pipeline.LLMTimeout("model did not answer within 30s")
-
-    result = run_function(
-        pipeline.process_document,
-        UPLOAD,
-        fail={"classify-document": [timeout, timeout]},
-    )
-
-    assert result.status == "completed"
-    classify = result.steps["classify-document"]
-    assert classify.attempts == 3  # two timeouts, then an answer
-    assert classify.calls == 1  # the model was really asked once, on the third attempt
-    assert [e and e.name for e in classify.errors] == ["LLMTimeout", "LLMTimeout", None]
-    # every retry replayed the summary from the journal: summarize was paid for once
-    summarize = result.steps["summarize-content"]
-    assert (summarize.attempts, summarize.calls) == (1, 1)
-    assert result.step_ids == [
-        "validate-upload",
-        "summarize-content",
-        "classify-document",
-        "save-results",
-        "notify-success",
-    ]
-    assert pipeline.SAVED["doc-7"]["label"] == result.output["label"]
+def python_blocks(markdown: Path, heading: str | None) -> list[str]:
+    """The ```python code blocks of a markdown file (under `heading` only, if given), in order."""
+    text = markdown.read_text()
+    if heading is not None:
+        assert heading in text.splitlines(), f"{markdown.name} has no {heading!r}"
+        text = text.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^```python\n(.*?)^```$", text, flags=re.M | re.S)
 
 
-def test_the_same_with_the_fixture(pipeline: ModuleType, durable: object) -> None:
-    durable(pipeline.process_document, UPLOAD, fail={"classify-document": 2})  # type: ignore[operator]
-
-    durable.assert_run(  # type: ignore[attr-defined]
-        "completed",
-        steps={
-            "classify-document": {"attempts": 3, "calls": 1},
-            "summarize-content": {"attempts": 1, "calls": 1},
-        },
-    )
+def test_names(code: str) -> list[str]:
+    """The test functions a block of code defines."""
+    return re.findall(r"^def (test_\w+)\(", code, flags=re.M)
 
 
-def test_no_model_at_all_with_stubs_and_a_spy(pipeline: ModuleType) -> None:
-    asked: list[tuple[str, str]] = []
-
-    def classify_spy(summary: str, filename: str) -> str:
-        asked.append((summary, filename))
-        return "planning"
-
-    result = run_function(
-        pipeline.process_document,
-        UPLOAD,
-        stub={"summarize-content": "An offsite agenda.", "classify-document": classify_spy},
-    )
-
-    assert result.output == {"label": "planning"}
-    assert asked == [("An offsite agenda.", "team-offsite.md")]
-    assert result.steps["summarize-content"].calls == 0
+test_names.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
-def test_an_invalid_upload_takes_the_other_branch(pipeline: ModuleType) -> None:
-    result = run_function(pipeline.process_document, {**UPLOAD, "filename": "empty.txt"})
+@pytest.mark.parametrize("durable_paths", ['["examples/document_pipeline.py"]', '["examples/"]'])
+def test_the_documented_tests_pass_as_printed(tmp_path: Path, durable_paths: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.durable]\npaths = {durable_paths}\n")
+    (tmp_path / "examples").mkdir()
+    shutil.copy(REPO / "examples" / "document_pipeline.py", tmp_path / "examples")
+    (tmp_path / "tests").mkdir()
+    expected: list[str] = []
+    for name, (doc, heading) in DOCS.items():
+        code = "\n\n".join(python_blocks(doc, heading))
+        assert test_names(code), f"{doc.name} has no test to run"
+        (tmp_path / "tests" / f"test_{name}_doc.py").write_text(code)
+        expected += [f"tests/test_{name}_doc.py::{test}" for test in test_names(code)]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
 
-    assert result.step_ids == ["validate-upload", "notify-invalid-upload"]
-    assert pipeline.OUTBOX[0]["subject"] == "Your upload could not be processed"
+    done = subprocess.run(
+        [str(PYTEST), "-p", "no:cacheprovider", "-rA"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    passed = re.findall(r"^PASSED (\S+)", done.stdout, flags=re.M)
+    assert sorted(passed) == sorted(expected), done.stdout
