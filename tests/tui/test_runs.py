@@ -22,6 +22,7 @@ async def _open_send(pilot, name: str, data: str) -> SendEventScreen:
         "the send modal",
     )
     screen.query_one("#event-name", Input).value = name
+    await pilot.pause()  # the new name's prefill first, so that it can't replace `data`
     screen.query_one("#event-data", JsonEditor).load_text(data)
     await pilot.pause()
     screen.validate()
