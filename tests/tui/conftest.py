@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tui_support import write_workflow
+from tui_support import T0, seed_journal, write_workflow
 
-from durable_cli.engine import Engine, load_paths
+from durable_cli.engine import Engine, VirtualClock, load_paths
 from durable_cli.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,3 +47,16 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run from the repository root, so paths show as `examples/…` the same everywhere."""
     monkeypatch.chdir(REPO)
     return REPO
+
+
+@pytest.fixture
+def demo(tmp_path: Path, in_repo: Path, utc: None) -> Iterator[Engine]:
+    """The example pipeline over a seeded journal; time stands still at T0 + 125 s."""
+    store = open_store(str(tmp_path / "state"))
+    seed_journal(store)
+    engine = Engine(
+        store, load_paths(["examples/document_pipeline.py"]), clock=VirtualClock(T0 + 125_000)
+    )
+    yield engine
+    engine.close()
+    store.close()

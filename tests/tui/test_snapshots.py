@@ -5,37 +5,13 @@ Update after an intended change: `pytest tests/tui/test_snapshots.py --snapshot-
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from textual.widgets import Input, TextArea
-from tui_support import T0, seed_journal
+from tui_support import LOAD_ERROR, demo_app, seed_more_runs
 
-from durable_cli.engine import Engine, VirtualClock, load_paths
-from durable_cli.store import open_store
-from durable_cli.tui.app import DurableApp
+from durable_cli.engine import Engine
 from durable_cli.tui.widgets.json_editor import JsonEditor
 
 SIZE = (100, 30)
-
-
-@pytest.fixture
-def demo(tmp_path: Path, in_repo: Path, utc: None) -> Iterator[Engine]:
-    """The example pipeline over a seeded journal; time stands still at T0 + 125 s."""
-    store = open_store(str(tmp_path / "state"))
-    seed_journal(store)
-    engine = Engine(
-        store, load_paths(["examples/document_pipeline.py"]), clock=VirtualClock(T0 + 125_000)
-    )
-    yield engine
-    engine.close()
-    store.close()
-
-
-def _app(engine: Engine) -> DurableApp:
-    # serve=False: nothing runs, so the picture depends only on the seeded journal
-    return DurableApp(engine, paths=["examples/document_pipeline.py"], serve=False)
 
 
 async def _steady(pilot) -> None:
@@ -46,11 +22,11 @@ async def _steady(pilot) -> None:
 
 
 def test_paused_run_in_step_mode(snap_compare, demo: Engine) -> None:
-    assert snap_compare(_app(demo), terminal_size=SIZE, run_before=_steady)
+    assert snap_compare(demo_app(demo), terminal_size=SIZE, run_before=_steady)
 
 
 def test_completed_run_with_its_output(snap_compare, demo: Engine) -> None:
-    assert snap_compare(_app(demo), press=["down", "down"], terminal_size=SIZE)
+    assert snap_compare(demo_app(demo), press=["down", "down"], terminal_size=SIZE)
 
 
 def test_a_step_with_a_retry_lists_every_attempt(snap_compare, demo: Engine) -> None:
@@ -60,7 +36,7 @@ def test_a_step_with_a_retry_lists_every_attempt(snap_compare, demo: Engine) -> 
         timeline.cursor = [r.key for r in timeline.rows].index("classify-document")
         await pilot.pause()
 
-    assert snap_compare(_app(demo), terminal_size=SIZE, run_before=open_classify)
+    assert snap_compare(demo_app(demo), terminal_size=SIZE, run_before=open_classify)
 
 
 def test_send_modal_shows_a_json_error(snap_compare, demo: Engine) -> None:
@@ -72,4 +48,14 @@ def test_send_modal_shows_a_json_error(snap_compare, demo: Engine) -> None:
         pilot.app.screen.validate()
         await _steady(pilot)
 
-    assert snap_compare(_app(demo), terminal_size=SIZE, run_before=bad_json)
+    assert snap_compare(demo_app(demo), terminal_size=SIZE, run_before=bad_json)
+
+
+def test_80_by_24_keeps_status_name_and_id(snap_compare, demo: Engine) -> None:
+    seed_more_runs(demo.store, 10)
+
+    async def load_error(pilot) -> None:
+        pilot.app.main.status.failed(LOAD_ERROR, None)
+        await pilot.pause()
+
+    assert snap_compare(demo_app(demo), terminal_size=(80, 24), run_before=load_error)

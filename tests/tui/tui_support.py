@@ -13,6 +13,7 @@ from textual.widget import Widget
 
 from durable_cli.engine import Engine
 from durable_cli.store import Attempt, RunRecord, StepRecord, Store
+from durable_cli.tui.app import DurableApp
 
 WORKFLOW = """
 import durable_cli as durable
@@ -201,3 +202,39 @@ def seed_journal(store: Store) -> dict[str, str]:
     )
     store.create_runs([done, replay, paused], steps)
     return {"done": done.id, "replay": replay.id, "paused": paused.id}
+
+
+def seed_more_runs(store: Store, count: int) -> list[str]:
+    """`count` more completed runs of the pipeline, newer than the seeded ones; their ids."""
+    runs = [
+        RunRecord(
+            id=f"01KDVRJ00000000000000RUN{n:02d}",
+            function=FN,
+            event=EVENT,
+            status="completed",
+            output={"label": "finance"},
+            created_at=T0 + 130_000 + n,
+            started_at=T0 + 130_000 + n,
+            ended_at=T0 + 131_000 + n,
+        )
+        for n in range(4, 4 + count)
+    ]
+    store.create_runs(runs)
+    return [r.id for r in runs]
+
+
+# a reload that failed, with a message longer than an 80-column line
+LOAD_ERROR = {
+    "file": "examples/document_pipeline.py",
+    "line": 42,
+    "message": (
+        "ImportError: cannot import name 'summarize_quarterly_report' from 'report_helpers' "
+        "(examples/report_helpers.py)"
+    ),
+}
+
+
+def demo_app(engine: Engine) -> DurableApp:
+    """The app over the seeded journal; serve=False: nothing runs, so what it shows depends
+    only on the journal."""
+    return DurableApp(engine, paths=["examples/document_pipeline.py"], serve=False)

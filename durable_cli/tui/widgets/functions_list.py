@@ -60,7 +60,10 @@ class FunctionsList(OptionList):
         for info in self.infos:
             head = Text()
             head.append(info.id, "bold")
-            head.append(f"  {_runs(info.runs)}", muted)
+            count = f"  {_runs(info.runs)}"
+            if len(head) + len(count) > width:  # "13 ru…" reads as nothing: the bare number
+                count = f"  {info.runs}" if len(head) + len(str(info.runs)) + 2 <= width else ""
+            head.append(count, muted)
             if info.step_mode:
                 head.append("  ‖ step mode", warn)
             sub = Text("  ")

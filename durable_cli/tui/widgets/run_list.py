@@ -17,6 +17,9 @@ from .row_list import RowList
 __all__ = ["RunList"]
 
 PAGE = 100
+_NAME_MAX = 32  # a longer function name is cut rather than pushing the other columns out
+# columns beyond icon, name and id, in the order they join as the list widens: (name, cells)
+_OPTIONAL = (("took", 7), ("started", 9), ("word", 10))
 _PREFETCH = 20  # rows from the end of what is loaded at which the next page is fetched
 
 
@@ -41,6 +44,7 @@ class RunList(RowList):
         self.filter = RunFilter()
         self.runs: list[RunRecord] = []
         self._pos: dict[str, int] = {}
+        self._name_len = 0
         self.more = False
 
     # -- data -------------------------------------------------------------------------------
@@ -55,6 +59,9 @@ class RunList(RowList):
 
     def _reindex(self) -> None:
         self._pos = {run.id: i for i, run in enumerate(self.runs)}
+        # the name column is as wide as the longest function name loaded, so no column lesser
+        # than the name (times, the status word) cuts it (a replay's mark may)
+        self._name_len = min(_NAME_MAX, max((len(r.function) for r in self.runs), default=0))
 
     def reload(self, flt: RunFilter | None = None, *, keep: str | None = None) -> None:
         """Load the first page again (with a new filter), keeping the cursor on `keep`."""
@@ -162,37 +169,41 @@ class RunList(RowList):
         return super().render_line(y)
 
     # -- drawing ----------------------------------------------------------------------------
-    def row_key(self, index: int) -> tuple[str, str, int | None, bool] | None:
+    def row_key(self, index: int) -> tuple[str, str, int | None, bool, int] | None:
         """Finished runs look the same until they change status; active ones tick."""
         run = self.runs[index]
         if run.status in ACTIVE:
             return None
-        return (run.id, run.status, run.ended_at, bool(run.replay_of))
+        return (run.id, run.status, run.ended_at, bool(run.replay_of), self._name_len)
 
     def render_row(self, index: int, width: int) -> Text:
-        """`✓ completed  function        id  started  took` fitted to the width."""
+        """`✓ completed  function        id  started  took` fitted to the width.
+
+        The status icon, the name and the id always show; the name gets room for the longest
+        one loaded before the took, started and status-word columns join, in that order.
+        """
         run = self.runs[index]
         status_style = self.style_for(f"status--{run.status}")
         muted = self.style_for("row-list--muted")
-        show_word = width >= 56
-        show_id = width >= 66
-        show_started = width >= 32
-        fixed = (
-            2 + (10 if show_word else 0) + (9 if show_id else 0) + (9 if show_started else 0) + 7
-        )
+        fixed = 2 + 9  # icon, id
+        extra: set[str] = set()
+        for column, cells in _OPTIONAL:
+            if width - fixed - cells >= self._name_len:
+                fixed += cells
+                extra.add(column)
         fn_width = max(6, width - fixed)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(ICONS.get(run.status, "?") + " ", status_style)
-        if show_word:
+        if "word" in extra:
             text.append(f"{run.status:<9} ", status_style)
-        name = ("↺ " if run.replay_of else "") + run.function
+        name = _name(run)
         name = name if len(name) <= fn_width else name[: fn_width - 1] + "…"
         text.append(f"{name:<{fn_width}}")
-        if show_id:
-            text.append(f" {short_id(run.id)}", muted)
-        if show_started:
+        text.append(f" {short_id(run.id)}", muted)
+        if "started" in extra:
             text.append(f" {fmt_clock(run.started_at or run.created_at)}", muted)
-        text.append(f" {self._took(run):>6}")
+        if "took" in extra:
+            text.append(f" {self._took(run):>6}")
         return text
 
     def _took(self, run: RunRecord) -> str:
@@ -200,3 +211,8 @@ class RunList(RowList):
             return ""
         end = run.ended_at or (None if run.status not in ACTIVE else self.now_ms())
         return fmt_duration(end - run.started_at) if end else ""
+
+
+def _name(run: RunRecord) -> str:
+    """The function's name as listed (a replay marked)."""
+    return ("↺ " if run.replay_of else "") + run.function

@@ -38,25 +38,26 @@ class StatusBar(Static):
         muted = st("status-bar--muted", partial=True)
         error = st("status-bar--error", partial=True)
         ok = st("status-bar--ok", partial=True)
-        text = Text(no_wrap=True, overflow="ellipsis")
-        if self.engine_error:
-            text.append(f"✗ runner stopped: {self.engine_error}", error)
-            self.update(text, layout=False)
-            return
-        if self.load_error:
-            err = self.load_error
-            where = display_path(err.get("file") or "")
-            if err.get("line"):
-                where += f":{err['line']}"
-            text.append(f"✗ {where} {err.get('message', '')}", error)
-            text.append("  (last good code still live)", muted)
-            self.update(text, layout=False)
+        if self.engine_error or self.load_error:
+            # an error is read to its end: the line wraps (and grows) rather than cut it
+            text = Text()
+            if self.engine_error:
+                text.append(f"✗ runner stopped: {self.engine_error}", error)
+            else:
+                err = self.load_error or {}
+                where = display_path(err.get("file") or "")
+                if err.get("line"):
+                    where += f":{err['line']}"
+                text.append(f"✗ {where} {err.get('message', '')}", error)
+                text.append("  (last good code still live)", muted)
+            self._show(text, wrapped=True)
             return
         n = len(self.files)
         names = ", ".join(display_path(f) for f in self.files[:2])
         more = f" +{n - 2}" if n > 2 else ""
+        text = Text()
         text.append(f"{n} file{'s' if n != 1 else ''}", ok)
-        text.append(f" {names}{more}", muted)
+        where = len(text)
         text.append(f" · {self.functions} function{'s' if self.functions != 1 else ''}", muted)
         if self.last_reload is not None:
             at, took = self.last_reload
@@ -67,7 +68,21 @@ class StatusBar(Static):
             text.append(" · watching", muted)
         if self.active:
             text.append(f" · {self.active} active", ok)
-        self.update(text, layout=False)
+        # the file names are what a narrow terminal goes without first
+        files = Text(f" {names}{more}", muted)
+        if not self.size.width or len(text) + len(files) <= self.size.width:
+            text = text[:where] + files + text[where:]
+        self._show(text, wrapped=False)
+
+    def _show(self, text: Text, *, wrapped: bool) -> None:
+        # a one-line update needs no new layout (it happens on every run's change); an error
+        # wraps (the `-error` class), which changes the bar's height
+        relayout = wrapped or self.has_class("-error")
+        self.set_class(wrapped, "-error")
+        self.update(text, layout=relayout)
+
+    def on_resize(self) -> None:
+        self.redraw()
 
     def loaded(self, files: list[str], functions: int) -> None:
         """The registry now live."""
