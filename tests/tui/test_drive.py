@@ -8,6 +8,7 @@ from tui_support import calls, wait_for
 
 from durable_cli.engine import Engine
 from durable_cli.tui.app import DurableApp
+from durable_cli.tui.screens.confirm import ConfirmScreen
 from durable_cli.tui.screens.fail_step import FailStepScreen
 from durable_cli.tui.screens.main import MainScreen
 
@@ -139,7 +140,15 @@ async def test_rerun_replays_the_whole_run(engine: Engine) -> None:
         assert main is not None
         engine.send("test/go", {"n": 1})
         first = await _completed_run_id(pilot, main, "the run to complete")
+        # R asks first, as c does: a rerun runs every step (and its side effects) again
         await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is main, "the question to close")
+        assert [r.id for r in engine.store.list_runs()] == [first], "no means no new run"
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
         await wait_for(
             pilot,
             lambda: (

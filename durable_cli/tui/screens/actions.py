@@ -169,13 +169,26 @@ class RunActions:
             self._select_soon(new)
 
     def action_rerun(self: MainScreen) -> None:
-        """New run of the same event, from the start."""
+        """New run of the same event, from the start (after a yes: every step runs again)."""
         run = self.run
-        if run:
-            new = self._do(
-                lambda: self.engine.replay(run["id"]),
-            )
-            self._select_soon(new)
+        if not run:
+            return
+        run_id = run["id"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._select_soon(self._do(lambda: self.engine.replay(run_id)))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Rerun",
+                f"Start a new run of {run['function']} with the event of run {short_id(run_id)}"
+                f" ({run['event'].get('name', '')})?\n"
+                "Every step runs again, side effects included.",
+                "Rerun",
+            ),
+            answered,
+        )
 
     def _select_soon(self: MainScreen, new: Any) -> None:
         if new is None:
