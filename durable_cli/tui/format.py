@@ -129,11 +129,14 @@ def step_state(step: dict[str, Any], run_status: str) -> str:
     """The status a step is shown with.
 
     A wait, sleep or child run in progress shows what its run does (`waiting`, `sleeping`)
-    rather than `running`.
+    rather than `running`; an unfinished step of a cancelled run (paused, retrying…) shows
+    `cancelled`, since it will never go on.
     """
     status = step["status"]
     if status in _SETTLED:
         return status
+    if run_status == "cancelled":
+        return "cancelled"
     held = _HELD.get(step.get("kind") or "")
     return held if held and status == "running" and run_status == held else status
 

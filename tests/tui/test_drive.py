@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_support import calls, wait_for
+from tui_support import calls, shown, wait_for
 
 from durable_cli.engine import Engine
 from durable_cli.tui.app import DurableApp
+from durable_cli.tui.format import ICONS
 from durable_cli.tui.screens.confirm import ConfirmScreen
 from durable_cli.tui.screens.fail_step import FailStepScreen
 from durable_cli.tui.screens.main import MainScreen
@@ -157,3 +158,24 @@ async def test_rerun_replays_the_whole_run(engine: Engine) -> None:
             "the rerun",
         )
         assert calls(engine) == ["one", "two", "three"] * 2
+
+
+async def test_a_cancelled_runs_unfinished_step_shows_cancelled_not_paused(
+    engine: Engine,
+) -> None:
+    app = DurableApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        main = await _step_mode_run(pilot, app, engine)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: main.detail.detail["status"] == "cancelled", "the cancel")
+        timeline = main.detail.timeline
+        row = [r.key for r in timeline.rows].index("one")
+        line = timeline.render_row(row, 60).plain
+        assert line.startswith(f"{ICONS['cancelled']} one"), line
+        assert ICONS["paused"] not in line
+        timeline.cursor = row
+        body = main.detail.view.query_one("#step-view-body")
+        view = await wait_for(pilot, lambda: "one" in shown(body) and shown(body), "the step")
+        assert f"{ICONS['cancelled']} cancelled" in view and "paused" not in view.lower()

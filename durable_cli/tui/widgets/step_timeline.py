@@ -98,7 +98,8 @@ class StepTimeline(RowList):
             return None
         end = step.get("ended_at")
         if end is None and step["status"] in ("running", "retrying"):
-            end = self.now_ms()
+            # a step cut short by a cancel ended with its run, not now
+            end = (self.detail or {}).get("ended_at") or self.now_ms()
         return None if end is None else end - start
 
     def render_row(self, index: int, width: int) -> Text:
