@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,18 +115,21 @@ def function_infos(engine: Engine) -> list[FunctionInfo]:
 
 
 def last_event_data(
-    engine: Engine, name: str, sent: dict[str, dict[str, Any]] | None = None
+    engine: Engine, name: str, sent_ids: Iterable[str] = ()
 ) -> dict[str, Any] | None:
-    """The data of the newest event named `name`: sent in this session, or behind a past run."""
-    if sent and name in sent:
-        return sent[name]
-    best: dict[str, Any] | None = None
+    """The data of the newest event named `name` in the journal; it reads the store, so call
+    it off the UI loop.
+
+    Events that started runs are found through the newest runs of the functions they trigger,
+    and the events this session sent (`sent_ids`) by id: the newest by time wins, so an event
+    sent from the TUI loses to a newer one sent from the command line.
+    """
+    store = engine.store
+    found = [store.get_event(event_id) for event_id in sent_ids]
     for fn in engine.registry.for_event(name):
-        for run in engine.store.list_runs(function=fn.id, limit=20):
-            event = run.event
-            if event.get("name") == name and (best is None or event["ts"] > best["ts"]):
-                best = event
-                break
+        found.extend(run.event for run in store.list_runs(function=fn.id, limit=20))
+    events = [e for e in found if e and e.get("name") == name]
+    best = max(events, key=lambda e: e.get("ts") or 0, default=None)
     return None if best is None else dict(best.get("data") or {})
 
 

@@ -21,8 +21,11 @@ async def _open_send(pilot, name: str, data: str) -> SendEventScreen:
         lambda: isinstance(pilot.app.screen, SendEventScreen) and pilot.app.screen,
         "the send modal",
     )
+    await wait_for(pilot, lambda: not screen.loading, "the first prefill")
     screen.query_one("#event-name", Input).value = name
-    await pilot.pause()  # the new name's prefill first, so that it can't replace `data`
+    # the new name's prefill first, so that it can't replace `data`
+    await pilot.pause()
+    await wait_for(pilot, lambda: not screen.loading, "the name's prefill")
     screen.query_one("#event-data", JsonEditor).load_text(data)
     await pilot.pause()
     screen.validate()

@@ -65,8 +65,10 @@ class RunActions:
             or (triggers[0] if triggers else "")
         )
 
+        sent = list(self.sent.values())  # read on the dialog's thread: a copy of the ids
+
         def last(event_name: str) -> dict[str, Any] | None:
-            data = last_event_data(self.engine, event_name, self.sent)
+            data = last_event_data(self.engine, event_name, sent)
             if wait is not None and event_name == wait["meta"]["event"]:
                 return with_match(data, wait)
             return data
@@ -82,7 +84,7 @@ class RunActions:
         )
         if event_id is None:
             return
-        self.sent[request.name] = request.data
+        self.sent[request.name] = event_id
         self._last_name = request.name
         self._await_event = event_id
         if not self.engine.registry.for_event(request.name):

@@ -50,7 +50,7 @@ class MainScreen(RunActions, Screen[None]):
         self.status.watching = watching
         self.footer = Footer(compact=True)
         self._binding_state: tuple[Any, ...] = ()
-        self.sent: dict[str, dict[str, Any]] = {}
+        self.sent: dict[str, str] = {}  # event name -> id of the last one sent from here
         self._last_name: str | None = None
         self._await_event: str | None = None
         self._await_run: str | None = None

@@ -8,16 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
+from textual.worker import get_current_worker
 
 from ...engine import actions
-from ...errors import InputError
+from ...errors import InputError, StateError
 from ..widgets.json_editor import JsonEditor
 from .file_picker import FilePickerScreen
 
@@ -57,6 +58,7 @@ class SendEventScreen(ModalScreen[SendRequest | None]):
         self.initial_name = name
         self.last_data = last_data
         self._prefilled = ""
+        self._loading: str | None = None  # the name whose last data is being read
         self.error: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -97,15 +99,44 @@ class SendEventScreen(ModalScreen[SendRequest | None]):
         """The event name field."""
         return self.query_one("#event-name", Input)
 
+    @property
+    def loading(self) -> bool:
+        """Whether the last data of the name typed is still being read."""
+        return self._loading is not None
+
+    def _untouched(self) -> bool:
+        """Whether the editor holds nothing the user typed (empty, or what was prefilled)."""
+        return self.editor.text.strip() in ("", "{}", self._prefilled.strip())
+
     def _prefill(self, name: str) -> None:
-        """Fill the editor with the last data sent under `name`, unless the user has typed."""
-        editor = self.editor
-        if editor.text.strip() not in ("", "{}", self._prefilled.strip()):
+        """Fill the editor with the last data sent under `name`, unless the user has typed.
+
+        The journal is read on a thread (a busy runner shares this loop), and the newest read
+        wins: a name typed meanwhile makes an older answer moot.
+        """
+        if not self._untouched() or name == self._loading:
+            return  # the user's own data, or that name's read is under way
+        self._loading = name
+        self._read_last(name)
+
+    @work(thread=True, exclusive=True, group="prefill", exit_on_error=False)
+    def _read_last(self, name: str) -> None:
+        try:
+            data = self.last_data(name) if name else None
+        except StateError:  # a journal that can't be read now: no prefill, the dialog works
+            data = None
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._fill, name, data)
+
+    def _fill(self, name: str, data: dict[str, Any] | None) -> None:
+        if name != self._loading:
+            return  # a newer name is being read
+        self._loading = None
+        if not self._untouched():
             return
-        data = self.last_data(name) if name else None
         self._prefilled = _pretty(data)
-        if editor.text != self._prefilled:
-            editor.load_text(self._prefilled)
+        if self.editor.text != self._prefilled:
+            self.editor.load_text(self._prefilled)
 
     def validate(self) -> SendRequest | None:
         """Check name and data; show the first problem inline and disable Send while any."""
