@@ -9,7 +9,7 @@ import typer
 
 from ..engine import actions
 from ..store import open_store
-from ._config import configured_paths
+from ._cmd_fail import fail
 from ._options import STATE_DEFAULT, StateDir
 from ._send import send as send_event
 
@@ -80,56 +80,6 @@ def continue_run(run_id: RunId, state_dir: StateDir = STATE_DEFAULT) -> None:
     with closing(open_store(state_dir, create=False)) as store:
         run = actions.continue_run(store, run_id)
     print(f"continuing {run.id}")
-
-
-def fail(
-    step_id: Annotated[str, typer.Argument(help="The step to fail.")],
-    run: Annotated[
-        str | None, typer.Option("--run", metavar="RUN_ID", help="Fail it in this run only.")
-    ] = None,
-    function: Annotated[
-        str | None,
-        typer.Option("--function", metavar="FN_ID", help="Fail it in every run of this function."),
-    ] = None,
-    times: Annotated[
-        int, typer.Option("--times", metavar="N", help="How many attempts to fail.")
-    ] = 1,
-    message: Annotated[
-        str, typer.Option("--message", metavar="TEXT", help="The error message the step gets.")
-    ] = "",
-    state_dir: StateDir = STATE_DEFAULT,
-) -> None:
-    """Make the next N attempts of a step fail without calling its code (retries still apply).
-
-    Example: durable fail classify-document --function process-uploaded-document --times 2
-    """
-    options = {"run_id": run, "function_id": function, "times": times}
-    if run is None:
-        known = _known_functions()
-        actions.validate_failure(step_id, known_functions=known, **options)
-        store = open_store(state_dir)  # works before anything ran: may create the state dir
-    else:
-        store = open_store(state_dir, create=False)
-        known = None
-    with closing(store):
-        actions.inject_failure(store, step_id, message=message, known_functions=known, **options)
-    scope = f"run {run}" if run is not None else f"function {function}"
-    attempts = "every attempt" if times < 0 else f"the next {times} attempt(s)"
-    print(f"{attempts} of step {step_id} in {scope} will fail")
-
-
-def _known_functions() -> frozenset[str] | None:
-    """Function ids from pyproject's workflow paths, when they load; None: can't tell."""
-    from ..engine import load_paths
-    from ..errors import DurableError
-
-    paths = configured_paths()
-    if not paths:
-        return None
-    try:
-        return frozenset(load_paths(paths).functions)
-    except DurableError:
-        return None  # a broken workflow is `durable dev`'s to report; don't block a fail
 
 
 COMMANDS = {

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ._invocation import Invocation, Verdict
     from ._listener import Change, Listener
     from ._loader import discover_files, load_file, load_paths
-    from ._queries import run_detail, run_summary
+    from ._queries import pending_failures, run_detail, run_summary
     from ._registry import Registry
     from ._reload import Reloader
 
@@ -40,6 +40,7 @@ _WHERE = {
     "discover_files": ("._loader", "discover_files"),
     "load_file": ("._loader", "load_file"),
     "load_paths": ("._loader", "load_paths"),
+    "pending_failures": ("._queries", "pending_failures"),
     "run_detail": ("._queries", "run_detail"),
     "run_summary": ("._queries", "run_summary"),
     "Registry": ("._registry", "Registry"),
@@ -76,6 +77,7 @@ __all__ = [
     "load_file",
     "load_paths",
     "next_tick",
+    "pending_failures",
     "retry_delay_s",
     "run_detail",
     "run_summary",

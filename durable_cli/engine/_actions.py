@@ -8,13 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InputError
-from ..store import RunRecord, StepRecord, Store, new_id
+from ..store import PendingFailure, RunRecord, StepRecord, Store, failure_key, new_id
 from ._events import MAX_EVENT_BYTES, STEP_ID, make_event
 from ._events import now_ms as _wall_ms
 
 __all__ = [
     "MAX_EVENT_BYTES",
     "cancel_run",
+    "clear_all_failures",
+    "clear_failure",
     "continue_run",
     "find_run",
     "inject_failure",
@@ -77,10 +79,7 @@ def validate_failure(
     known_functions: Any = None,
 ) -> None:
     """The checks of `inject_failure` that need no store (callers run them before creating one)."""
-    if not step_id or not STEP_ID.match(step_id):
-        raise InputError(f"step id {step_id!r} is not valid")
-    if (run_id is None) == (function_id is None):
-        raise InputError("say which run (--run RUN_ID) or which function (--function FN_ID)")
+    _check_step_and_scope(step_id, run_id, function_id)
     if times == 0 or times < -1:
         raise InputError("--times must be 1 or more")
     if (
@@ -117,13 +116,59 @@ def inject_failure(
         done = [s for s in journal if s.id == step_id and s.status in ("completed", "failed")]
         if done:
             raise InputError(f"step {step_id!r} of run {run.id} has already {done[0].status}")
-        scope = f"run:{run.id}"
-    else:
-        scope = f"fn:{function_id}"
-    key = f"{scope}/{step_id}"
+        run_id = run.id
+    key = failure_key(step_id, run_id=run_id, function_id=function_id)
     store.add_failure(key, times, message)
     store.notify()
     return key
+
+
+def clear_failure(
+    store: Store, step_id: str, *, run_id: str | None = None, function_id: str | None = None
+) -> PendingFailure:
+    """Remove the pending failure of a run's or a function's step; returns what was removed.
+
+    Nothing pending there is an InputError that lists what is pending for that step instead,
+    so a mistyped id or the other scope is caught rather than silently "cleared".
+    """
+    _check_step_and_scope(step_id, run_id, function_id)
+    if run_id is not None:
+        run_id = find_run(store, run_id).id
+    key = failure_key(step_id, run_id=run_id, function_id=function_id)
+    pending = store.failures()
+    if key not in pending:
+        where = f"run {run_id}" if run_id is not None else f"function {function_id}"
+        others = [
+            PendingFailure.from_store(k, v).scope
+            for k, v in sorted(pending.items())
+            if k.endswith(f"/{step_id}")
+        ]
+        elsewhere = f" (it has one for: {'; '.join(others)})" if others else ""
+        raise InputError(
+            f"no injected failure is pending for step {step_id!r} in {where}{elsewhere}"
+        )
+    removed = PendingFailure.from_store(key, pending[key])
+    store.add_failure(key, 0, "")  # zero attempts left: the row goes
+    store.notify()
+    return removed
+
+
+def clear_all_failures(store: Store) -> list[PendingFailure]:
+    """Remove every pending injected failure; returns what was removed (maybe nothing)."""
+    pending = store.failures()
+    with store.batch():
+        for key in pending:
+            store.add_failure(key, 0, "")
+    if pending:
+        store.notify()
+    return [PendingFailure.from_store(k, v) for k, v in sorted(pending.items())]
+
+
+def _check_step_and_scope(step_id: str, run_id: str | None, function_id: str | None) -> None:
+    if not step_id or not STEP_ID.match(step_id):
+        raise InputError(f"step id {step_id!r} is not valid")
+    if (run_id is None) == (function_id is None):
+        raise InputError("say which run (--run RUN_ID) or which function (--function FN_ID)")
 
 
 def replay_run(store: Store, run_id: str, from_step: str | None = None) -> RunRecord:

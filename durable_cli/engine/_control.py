@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..store import RunRecord
+from ..store import PendingFailure, RunRecord
 from . import _actions as actions
+from . import _queries as queries
 from ._registry import Registry
 
 if TYPE_CHECKING:
@@ -44,9 +45,30 @@ class Controls:
         key = actions.inject_failure(
             self.store, step_id, known_functions=self.registry.functions, **kwargs
         )
+        self._reload_failures()
+        return key
+
+    def clear_failure(self: Engine, step_id: str, **kwargs: Any) -> PendingFailure:
+        """Remove a step's pending injected failure (see `actions.clear_failure`)."""
+        removed = actions.clear_failure(self.store, step_id, **kwargs)
+        self._reload_failures()
+        return removed
+
+    def clear_all_failures(self: Engine) -> list[PendingFailure]:
+        """Remove every pending injected failure; returns what was removed."""
+        removed = actions.clear_all_failures(self.store)
+        self._reload_failures()
+        return removed
+
+    def pending_failures(self: Engine, run_id: str | None = None) -> list[PendingFailure]:
+        """Injected failures still to happen (those that can hit `run_id`, when given)."""
+        run = actions.find_run(self.store, run_id) if run_id is not None else None
+        return queries.pending_failures(self.store, run)
+
+    def _reload_failures(self: Engine) -> None:
+        """Attempts already under way read the engine's copy: bring it up to date at once."""
         with self._failure_lock:
             self._failures = self.store.failures()
-        return key
 
     def replay(self: Engine, run_id: str, from_step: str | None = None) -> RunRecord:
         """Queue a new run of the same event (from a step: earlier steps copied)."""

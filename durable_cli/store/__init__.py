@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
     from ._codec import dumps, loads
     from ._diskcache import SCHEMA_VERSION, DiskcacheStore, open_store
+    from ._failures import EVERY_ATTEMPT, PendingFailure, failure_key
     from ._ids import new_id
     from ._protocol import Store
     from ._records import (
@@ -28,6 +29,9 @@ _WHERE = {
     "SCHEMA_VERSION": "._files",
     "DiskcacheStore": "._diskcache",
     "open_store": "._diskcache",
+    "EVERY_ATTEMPT": "._failures",
+    "PendingFailure": "._failures",
+    "failure_key": "._failures",
     "new_id": "._ids",
     "Store": "._protocol",
     "ACTIVE_RUN_STATUSES": "._records",
@@ -51,16 +55,19 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
+    "EVERY_ATTEMPT",
     "RUN_STATUSES",
     "SCHEMA_VERSION",
     "STEP_STATUSES",
     "TERMINAL_RUN_STATUSES",
     "Attempt",
     "DiskcacheStore",
+    "PendingFailure",
     "RunRecord",
     "StepRecord",
     "Store",
     "dumps",
+    "failure_key",
     "loads",
     "new_id",
     "open_store",

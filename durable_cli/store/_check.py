@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shlex
 import sqlite3
 import stat
 from collections import Counter
@@ -19,6 +20,7 @@ from typing import Any
 
 from diskcache.core import MODE_PICKLE
 
+from ._failures import PendingFailure
 from ._files import DB, INIT_PREFIX, LOCK, SCHEMA_VERSION, WAKE, file_problem
 from ._open import raw_reads_safe
 
@@ -74,6 +76,7 @@ def inspect_state(path: str) -> tuple[list[Finding], sqlite3.Connection | None]:
         con.close()
         return found, None
     _check_rows(con, path, found)
+    _check_failures(con, path, found)
     _check_runner(path, found)
     return found, con
 
@@ -324,6 +327,34 @@ def _check_value_files(path: str, referenced: set[str], found: list[Finding]) ->
                 f"chmod -R go-rwx {path}",
             )
         )
+
+
+def _check_failures(con: sqlite3.Connection, path: str, found: list[Finding]) -> None:
+    """Injected failures left pending: easy to forget, and an every-attempt one never ends."""
+    pending: list[PendingFailure] = []
+    rows = con.execute(
+        "SELECT key, value FROM Cache WHERE key >= 'fail/' AND key < 'fail0' AND raw = 1"
+        " ORDER BY key"
+    )
+    for key, value in rows:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):  # bad JSON: _check_rows
+            raw = json.loads(bytes(value) if isinstance(value, bytes | memoryview) else value)
+            pending.append(PendingFailure.from_store(key.removeprefix("fail/"), raw))
+    if not pending:
+        return
+    shown = "; ".join(f.describe() for f in pending[:3]) + ("; …" if len(pending) > 3 else "")
+    state = shlex.quote(path)
+    found.append(
+        Finding(
+            # one that fails every attempt makes every run of its function fail until removed
+            "warning" if any(f.every_attempt for f in pending) else "info",
+            "injected-failures",
+            f"{len(pending)} injected failure(s) pending: {shown}",
+            path,
+            f"list them: `durable fail --list --state-dir {state}`;"
+            f" remove them: `durable fail --clear-all --state-dir {state}`",
+        )
+    )
 
 
 def _check_runner(path: str, found: list[Finding]) -> None:
