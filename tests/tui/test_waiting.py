@@ -62,6 +62,8 @@ async def test_a_waiting_run_says_what_it_waits_for_and_until_when(engine: Engin
         line = timeline.render_row(row, 60).plain
         assert line.startswith(ICONS["waiting"]) and ICONS["running"] not in line
         assert until in line
+        # at 80 columns the timeline is 36 cells wide: the date still shows
+        assert until in timeline.render_row(row, 36).plain
         timeline.cursor = row
         body = main.detail.view.query_one("#step-view-body")
         view = await wait_for(pilot, lambda: "until" in _words(body) and _words(body), "the step")

@@ -138,14 +138,14 @@ class StepTimeline(RowList):
         sid = step["id"] if len(step["id"]) <= id_width else step["id"][: id_width - 1] + "…"
         text.append(f"{ICONS.get(state, '?')} ", style)
         text.append(f"{sid:<{id_width}}")
+        if state in _HELD:  # one attempt, no bar: the room goes to when it ends
+            text.append(f" {self._until(step, tail + 3):>{tail + 3}}", muted)
+            return text
         attempts = step.get("attempts") or 0
         text.append(
             f" {TIMES + str(attempts) if attempts > 1 else '':<3}",
             self.style_for("status--retrying") if attempts > 1 else muted,
         )
-        if state in _HELD:
-            text.append(f" {self._until(step, tail - 1):>{tail - 1}}", muted)
-            return text
         span = self._span(step)
         if bar_width:
             copied = step.get("copied_from")
