@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from textual.widget import Widget
 from textual.widgets import Input
 from tui_support import shown, wait_for
@@ -29,10 +30,14 @@ def test_a_time_on_another_day_carries_its_date() -> None:
     assert fmt_when(now + 40 * DAY_MS, now) == "Jan 10 2027 10:00"
 
 
-async def test_a_waiting_run_says_what_it_waits_for_and_until_when(engine: Engine) -> None:
+async def test_a_waiting_run_says_what_it_waits_for_and_until_when(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = DurableApp(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         main = app.main
+        notices: list[str] = []
+        monkeypatch.setattr(main, "notify", lambda message, **_: notices.append(message))
         engine.send("test/ask", {"key": "k1"})
         run = await wait_for(
             pilot,
@@ -93,6 +98,9 @@ async def test_a_waiting_run_says_what_it_waits_for_and_until_when(engine: Engin
             "the wait to end",
         )
         assert engine.store.get_run(run["id"]).output == {"key": "k1"}
+        # no function is triggered by it, but a run waited for it: nothing to warn about
+        assert any("Sent test/answer" in n for n in notices), notices
+        assert not any("No loaded function" in n for n in notices), notices
 
 
 async def test_a_sleeping_run_offers_r_with_its_wake_up_time(engine: Engine) -> None:

@@ -78,6 +78,8 @@ class RunActions:
     def _send(self: MainScreen, request: SendRequest | None) -> None:
         if request is None:
             return
+        # asked before sending: the runner may end the waits it meets at once
+        awaited = self.engine.store.has_flags(f"wait/{request.name}/")
         event_id = self._do(
             lambda: self.engine.send(request.name, request.data),
             lambda eid: f"Sent {request.name}",
@@ -87,8 +89,11 @@ class RunActions:
         self.sent[request.name] = event_id
         self._last_name = request.name
         self._await_event = event_id
-        if not self.engine.registry.for_event(request.name):
-            self.notify(f"No loaded function is triggered by {request.name}.", severity="warning")
+        if not self.engine.registry.for_event(request.name) and not awaited:
+            self.notify(
+                f"No loaded function is triggered by {request.name}, and no run waits for it.",
+                severity="warning",
+            )
 
     def action_next_step(self: MainScreen) -> None:
         """Let the selected run execute exactly one more step."""
@@ -133,8 +138,13 @@ class RunActions:
         if not step_id and run:  # the step it is about to run, if the timeline shows one
             pending = [s["id"] for s in run["steps"] if s["status"] in ("paused", "retrying")]
             step_id = pending[0] if pending else ""
+        failures = self.engine.pending_failures(
+            run_id=run["id"] if run else None, function_id=None if run else fn
+        )
         self.app.push_screen(
-            FailStepScreen(step_id, known, run["id"] if run else None, fn, run_live=live),
+            FailStepScreen(
+                step_id, known, run["id"] if run else None, fn, run_live=live, pending=failures
+            ),
             self._fail,
         )
 
@@ -143,17 +153,22 @@ class RunActions:
             return
         which = "every attempt" if request.times < 0 else "the next attempt"
         scope = f"run {short_id(request.run_id)}" if request.run_id else request.function_id
-        self._do(
-            lambda: self.engine.inject_failure(
-                request.step_id,
-                run_id=request.run_id,
-                function_id=request.function_id,
-                times=request.times,
-                message=request.message,
-            ),
-            f"{which.capitalize()} of {request.step_id} ({scope}) will fail",
-            [request.run_id or ""],
-        )
+        where = {"run_id": request.run_id, "function_id": request.function_id}
+        if request.clear:
+            self._do(
+                lambda: self.engine.clear_failure(request.step_id, **where),
+                f"Removed the pending failure of {request.step_id} ({scope})",
+                [self.detail.run_id or ""],
+            )
+        else:
+            self._do(
+                lambda: self.engine.inject_failure(
+                    request.step_id, times=request.times, message=request.message, **where
+                ),
+                f"{which.capitalize()} of {request.step_id} ({scope}) will fail",
+                [self.detail.run_id or ""],
+            )
+        self._refresh_functions()
 
     def action_retry_now(self: MainScreen) -> None:
         """Skip the wait the selected run is in."""
