@@ -44,3 +44,16 @@ async def test_at_80_columns_a_long_load_error_is_shown_to_its_end(demo: Engine)
         assert "…" not in text
         status.reloaded(0, None, ["examples/document_pipeline.py"], 1)
         await wait_for(pilot, lambda: status.size.height == 1, "one line again")
+
+
+async def test_narrowing_the_terminal_drops_the_palette_hint_from_the_footer(
+    demo: Engine,
+) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=(200, 60)) as pilot:
+        footer = app.main.footer
+        await wait_for(pilot, lambda: footer.query(".-command-palette"), "the palette hint")
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: not footer.query(".-command-palette"), "the hint to go")
+        await pilot.resize_terminal(120, 40)
+        await wait_for(pilot, lambda: footer.query(".-command-palette"), "the hint back")

@@ -146,6 +146,10 @@ class MainScreen(RunActions, Screen[None]):
         if detail and detail["status"] in ACTIVE_RUN_STATUSES:
             self.detail.header.show(detail)
             self.detail.timeline.refresh()
+        # injected failures change with no run changing (`durable fail` elsewhere, one used up)
+        if self.functions.failures_changed(self.engine.pending_failures()):
+            self._refresh_functions()
+            self.detail.refresh_run()
 
     def _refresh_functions(self) -> None:
         self.functions.show(function_infos(self.engine))
@@ -161,7 +165,10 @@ class MainScreen(RunActions, Screen[None]):
 
     def on_resize(self) -> None:
         # the palette hint is the first thing to go when 80 columns must hold every key
-        self.footer.show_command_palette = self.size.width >= 100
+        show = self.size.width >= 100
+        if self.footer.show_command_palette != show:
+            self.footer.show_command_palette = show
+            self.footer.refresh(recompose=True)  # the footer redraws its keys only when asked
 
     def _update_bindings(self) -> None:
         """Refresh the footer only when what the actions depend on has changed."""
