@@ -60,10 +60,16 @@ class Controls:
         self._reload_failures()
         return removed
 
-    def pending_failures(self: Engine, run_id: str | None = None) -> list[PendingFailure]:
-        """Injected failures still to happen (those that can hit `run_id`, when given)."""
+    def pending_failures(
+        self: Engine, *, run_id: str | None = None, function_id: str | None = None
+    ) -> list[PendingFailure]:
+        """Injected failures still to happen: all, or those that can hit a run (its own and its
+        function's), or new runs of a function."""
         run = actions.find_run(self.store, run_id) if run_id is not None else None
-        return queries.pending_failures(self.store, run)
+        found = queries.pending_failures(self.store, run)
+        if function_id is not None:
+            found = [f for f in found if f.function == function_id]
+        return found
 
     def _reload_failures(self: Engine) -> None:
         """Attempts already under way read the engine's copy: bring it up to date at once."""

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine import Engine
-from ..store import RunRecord, Store
+from ..engine import Engine, pending_failures
+from ..store import PendingFailure, RunRecord, Store
 from .format import step_state
 
 __all__ = [
@@ -85,6 +85,7 @@ class FunctionInfo:
     file: str
     runs: int
     step_mode: bool
+    failures: tuple[PendingFailure, ...] = ()  # injected into every run of it, still pending
 
 
 def display_path(path: str) -> str:
@@ -102,6 +103,7 @@ def function_infos(engine: Engine) -> list[FunctionInfo]:
     """The loaded functions, sorted by id, with their run counts and step-mode flag."""
     store = engine.store
     stepping = store.flags("stepmode/")
+    failing = pending_failures(store)
     return [
         FunctionInfo(
             id=fn.id,
@@ -109,6 +111,7 @@ def function_infos(engine: Engine) -> list[FunctionInfo]:
             file=display_path(fn.source),
             runs=store.count_runs(fn.id),
             step_mode=bool(stepping.get(f"stepmode/{fn.id}")),
+            failures=tuple(f for f in failing if f.function == fn.id),
         )
         for fn in sorted(engine.registry, key=lambda f: f.id)
     ]

@@ -1,4 +1,5 @@
-"""The loaded functions: id, triggers, source file, run count and step-mode flag."""
+"""The loaded functions: id, triggers, source file, run count, step-mode flag and the injected
+failures still pending for their runs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from ...store import PendingFailure
 from ..data import FunctionInfo
 
 __all__ = ["ALL", "FunctionsList"]
@@ -31,6 +33,7 @@ class FunctionsList(OptionList):
         """Start empty; `show` fills it."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.infos: list[FunctionInfo] = []
+        self._failures_seen: list[PendingFailure] | None = None
 
     @property
     def highlighted_function(self) -> str | None:
@@ -69,10 +72,19 @@ class FunctionsList(OptionList):
             sub = Text("  ")
             sub.append(", ".join(info.triggers) or "(no trigger)")
             sub.append(f" · {info.file}", muted)
-            options.append(
-                Option(Text("\n").join([_fit(head, width), _fit(sub, width)]), id=info.id)
-            )
+            lines = [_fit(head, width), _fit(sub, width)]
+            if info.failures:
+                # the mark is a word and a glyph, not only a colour
+                fails = "; ".join(f"{f.step} {f.remaining}" for f in info.failures)
+                lines.append(_fit(Text(f"  ⚠ injected failure: {fails}", warn), width))
+            options.append(Option(Text("\n").join(lines), id=info.id))
         return options
+
+    def failures_changed(self, pending: list[PendingFailure]) -> bool:
+        """Whether `pending` differs from what this was last told (True the first time)."""
+        changed = pending != self._failures_seen
+        self._failures_seen = pending
+        return changed
 
     def on_resize(self) -> None:
         if self.infos:

@@ -85,6 +85,7 @@ class StepView(VerticalScroll, can_focus=True):
             parts.append(
                 Text("Paused before this step (step mode): press n to run it.", style=st("paused"))
             )
+        parts.extend(_pending_failures(detail, step["id"], st))
         meta = step.get("meta") or {}
         if step.get("kind") == "sleep" and meta.get("until") and not held:
             parts.append(Text(f"Sleeping until {fmt_clock(meta['until'])}", style="dim"))
@@ -166,3 +167,18 @@ def _result(detail: dict[str, Any], st: Callable[[str], Style]) -> RenderableTyp
     if detail.get("error"):
         parts += [_heading("Error"), *_error(detail["error"], st)]
     return Group(*parts)
+
+
+def _pending_failures(
+    detail: dict[str, Any], step_id: str, st: Callable[[str], Style]
+) -> list[Text]:
+    """A line per injected failure still waiting for this step (this run's or its function's)."""
+    lines = []
+    for f in detail.get("pending_failures") or ():
+        if f["step"] != step_id:
+            continue
+        where = "this run" if f["run"] else f"every run of {f['function']}"
+        text = Text("⚠ injected failure pending: ", style=st("retrying"))
+        text.append(f"{f['remaining']} ({where}). Press x to remove it.")
+        lines.append(text)
+    return lines
