@@ -16,7 +16,8 @@
     BaseException
      └── ControlFlow                     unwinds a handler; user `except Exception` can't swallow it
           ├── Suspend                    the run waits (retry backoff, sleep, event, step mode)
-          └── RunCancelled               the run was cancelled while it ran
+          ├── RunCancelled               the run was cancelled while it ran
+          └── LeaseLost                  another runner took this runner's runs over
 
 Retriability is a class attribute: any other exception a step raises is retriable.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "FunctionIdClashError",
     "InjectedFailure",
     "InputError",
+    "LeaseLost",
     "LoadError",
     "NonRetriableError",
     "OutputNotStorableError",
@@ -172,6 +174,11 @@ class Suspend(ControlFlow):
 
 class RunCancelled(ControlFlow):
     """The run was cancelled while it ran."""
+
+
+class LeaseLost(ControlFlow):
+    """A journal write was refused: this runner's lease lapsed and another runner may hold its
+    runs now, so whatever it was doing must stop without writing another word."""
 
 
 def is_retriable(exc: BaseException) -> bool:

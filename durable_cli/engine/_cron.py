@@ -61,27 +61,30 @@ class CronScheduler:
         return entry["last"]
 
     def fire(self, fn_id: str) -> RunRecord | None:
-        """The timer of `fn_id` went off: one run for the latest due tick, then re-arm."""
+        """The timer of `fn_id` went off: one run for the latest due tick, then re-arm.
+
+        The last tick is read and moved on in one transaction, so with several runners armed
+        for the same schedule the tick is taken by the first to get there, once."""
         fn = self.engine.registry.get(fn_id)
         if fn is None or not fn.options.cron:
             return None
         expr, now, store = fn.options.cron, self.engine.clock.now_ms(), self.engine.store
-        last = self._last(fn) or now
-        ticks, due, skipped = _ticks(expr, last), None, 0
-        while True:
-            tick = int(ticks.get_next() * 1000)
-            if tick > now:
-                break
+        run, due = None, None
+        with store.batch():
+            last = self._last(fn) or now
+            ticks, skipped = _ticks(expr, last), 0
+            while True:
+                tick = int(ticks.get_next() * 1000)
+                if tick > now:
+                    break
+                if due is not None:
+                    skipped += 1
+                due = tick
             if due is not None:
-                skipped += 1
-            due = tick
-        run = None
-        if due is not None:
-            event = self.engine.make_event(
-                CRON_EVENT, {"cron": expr, "scheduled_at": due, "skipped_ticks": skipped}
-            )
-            run = self.engine.new_run(fn, event)
-            with store.batch():  # the run and the tick it stands for commit together
+                event = self.engine.make_event(
+                    CRON_EVENT, {"cron": expr, "scheduled_at": due, "skipped_ticks": skipped}
+                )
+                run = self.engine.new_run(fn, event)
                 store.put_event(event, queue=False)
                 store.create_runs([run])
                 store.set_flag(f"cron/{fn.id}", {"last": due, "expr": expr})

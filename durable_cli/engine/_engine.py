@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..errors import LeaseLost
 from ..store import RunRecord, Store
 from ._clock import Clock, WallClock
 from ._control import Controls
@@ -22,6 +23,7 @@ from ._flow import FlowControl
 from ._intake import Intake
 from ._invocation import Invocation
 from ._journal import LoopJournal
+from ._lease import DEFAULT_LEASE_S, LeaseKeeper
 from ._listener import Change, Listener
 from ._registry import Registry
 from ._services import StepServices
@@ -47,8 +49,12 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
         concurrency: int = 16,
         listeners: list[Listener] | None = None,
         interceptor: StepInterceptor | None = None,
+        lease_s: float = DEFAULT_LEASE_S,
     ) -> None:
         """Bind to a store and a registry of loaded functions.
+
+        `lease_s`: how long this runner keeps its runs when it stops renewing its lease (it
+        renews every third of that while it serves); then another runner takes them over.
 
         `interceptor(run, step_id, attempt)` is asked before each attempt of a `run` step may
         call the step's callable; a callable it returns runs instead (the testing helper's stubs
@@ -60,6 +66,8 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
         self.registry = registry or Registry()
         self.clock = clock or WallClock()
         self.concurrency = max(1, concurrency)
+        self.lease = LeaseKeeper(store, lease_s)
+        self._lost = False  # the lease was revoked: finish what is in flight, then start again
         self.flow = FlowControl(self)
         self.cron = CronScheduler(self)
         self._listeners: list[Listener] = list(listeners or ())
@@ -183,21 +191,63 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
 
     # -- driving runs -----------------------------------------------------------------------
     def _recover(self) -> None:
-        """On start: every unfinished run resumes (oldest first) or waits for its timer."""
-        runs = list(self.store.list_runs(status=_RESUMABLE))
-        for run in reversed(runs):
-            if run.status in ("queued", "running"):
-                self._enqueue(run.id, run.meta.get("priority", 0))
-            elif run.wake_at is not None:
-                self._set_timer(run.id, run.wake_at)
-            elif run.status == "waiting" and run.children:
+        """On start: take over the runs no live runner holds (oldest first), learn every due
+        time, and resume waits whose child run ended while nothing ran."""
+        self._sweep()
+        leases = self.store.leases
+        for at, run_id in leases.upcoming():
+            self._set_timer(run_id, at)
+        for run in reversed(list(self.store.list_runs(status=_RESUMABLE))):
+            if run.status == "waiting" and run.children and run.wake_at is None:
                 child = self.store.get_run(run.children[-1])
                 if child is None or child.finished:
-                    self._enqueue(run.id)
+                    run.status = "queued"  # as when the child ends: claimable, then resumed
+                    if self.store.save_run(run):
+                        self._enqueue(run.id)
             self._arm_finish_timeout(run)
         self.flow.recover_timers()
         for key in self.store.flags("runq/"):  # queued runs were all picked up above
             self.store.set_flag(key, None)
+
+    def _sweep(self) -> None:
+        """Take over the queued and running runs that no live runner holds, and resume them."""
+        for run in reversed(self.store.leases.take_over(("queued", "running"))):
+            self._enqueue(run.id, run.meta.get("priority", 0))
+            self._arm_finish_timeout(run)
+
+    def _claim_due(self) -> None:
+        """Take the runs whose due time came, wherever it was set (another runner's, say)."""
+        for run in self.store.leases.claim_due(self.clock.now_ms()):
+            self._enqueue(run.id, run.meta.get("priority", 0))
+
+    def _keep_lease(self) -> None:
+        """Renew the lease; sweep when another runner died; notice when ours was revoked."""
+        ours, gone = self.lease.renew()
+        if not ours:
+            raise LeaseLost("this runner's lease was revoked")
+        if gone:
+            self._sweep()
+
+    def _lease_lost(self) -> None:
+        """Another runner holds our runs now: drop every plan; what is in flight stops at its
+        next (refused) write; then the loop registers anew and sweeps (`_restart_lease`)."""
+        if self._lost:
+            return
+        self._lost = True
+        self.emit(Change(kind="error", at=self.clock.now_ms(), error="lease lost: runs dropped"))
+        self._ready.clear()
+        self._queued.clear()
+        self._again.clear()
+        self._fresh.clear()
+        self._timers.clear()
+        self._timer_at.clear()
+        self.flow.forget()
+
+    def _restart_lease(self) -> None:
+        self._lost = False
+        self.lease.start()
+        self._recover()
+        self.cron.arm_all(catch_up=False)
 
     # -- serving ----------------------------------------------------------------------------
     async def serve(
@@ -220,6 +270,8 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
         fd = self.store.wake_fd()
         if fd is not None:
             loop.add_reader(fd, self._on_ping)
+        if not self.lease.active:
+            self.lease.start()
         if recover:
             self._recover()
         if cron:
@@ -232,17 +284,10 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
         try:
             while not (stop is not None and stop.is_set()):
                 self._woken = False
-                if self._intake_due or time.monotonic() - last_look > _POLL_S:
-                    if time.monotonic() - last_look > _POLL_S:
-                        self._refresh_due = True  # as if poked: a sender may have had no FIFO
-                    self._intake_due = False
-                    last_look = time.monotonic()
-                    self._intake()
-                if self._refresh_due:
-                    self._refresh_due = False
-                    self._refresh()
-                self._fire_timers()
-                self._dispatch()
+                try:
+                    last_look = self._turn(last_look)
+                except LeaseLost:
+                    self._lease_lost()
                 busy = bool(self._active) or bool(self._ready)
                 nxt = self._next_timer()
                 if until_ms is not None and not busy and (nxt is None or nxt > until_ms):
@@ -252,6 +297,9 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
                 timeout = self.clock.wait_timeout(nxt, busy=busy)
                 if not self.clock.virtual:
                     timeout = _POLL_S if timeout is None else min(timeout, _POLL_S)
+                    renewal = self.lease.seconds_to_renewal()
+                    if renewal is not None:
+                        timeout = min(timeout, renewal)
                 if timeout == 0:
                     await asyncio.sleep(0)
                     continue
@@ -262,6 +310,29 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
             if fd is not None:
                 with contextlib.suppress(Exception):
                     loop.remove_reader(fd)
+
+    def _turn(self, last_look: float) -> float:
+        """One look around: lease, intake, other processes' changes, timers, dispatch."""
+        if self._lost:
+            if self._active:
+                return last_look  # in-flight runs first reach their refused writes
+            self._restart_lease()
+        if self.lease.due():
+            self._keep_lease()
+        if self._intake_due or time.monotonic() - last_look > _POLL_S:
+            if time.monotonic() - last_look > _POLL_S:
+                self._refresh_due = True  # as if poked: a sender may have had no FIFO
+                self._claim_due()  # due times another runner set, or stale ones to drop
+                self.flow.retry_blocked()  # a slot may have freed on another runner
+            self._intake_due = False
+            last_look = time.monotonic()
+            self._intake()
+        if self._refresh_due:
+            self._refresh_due = False
+            self._refresh()
+        self._fire_timers()
+        self._dispatch()
+        return last_look
 
     def _idle(self, idle_wait: float) -> bool:
         nxt = self._next_timer(work_only=True)
@@ -288,9 +359,12 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
                 timer.cancel()
 
     def close(self) -> None:
-        """Stop accepting work; worker threads finish their current step in the background."""
+        """Stop accepting work and give the lease up; worker threads finish their current
+        step in the background."""
         self._stopping = True
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with contextlib.suppress(Exception):  # a store that can't be written: the lease lapses
+            self.lease.release()
 
 
 def _release(waiter: asyncio.Future[None]) -> None:

@@ -8,7 +8,7 @@ import asyncio
 import heapq
 from typing import TYPE_CHECKING, Any
 
-from ..errors import StateError
+from ..errors import LeaseLost, StateError
 from ..sdk import Function
 from ..store import RunRecord
 from ._invocation import Invocation, Verdict
@@ -93,7 +93,12 @@ class Flight:
     def _prepare(self: Engine, run_id: str) -> tuple[Function, RunRecord, bool] | None:
         """On the loop: whether and how the run goes now (None: not now, or not at all)."""
         fresh = self._fresh.pop(run_id, None)
-        run = fresh or self.store.get_run(run_id)
+        if fresh is None or fresh.owner != self.lease.runner_id:
+            # not one this engine just created or took: claim it, unless a live runner holds
+            # it or it may not go yet (a due time another runner already took, say)
+            fresh, run = None, self.store.leases.claim(run_id, self.clock.now_ms())
+        else:
+            run = fresh
         if run is None or run.finished or self._stopping:
             return None
         if run.status == "paused" and run.grants <= 0 and not run.meta.get("resume"):
@@ -155,7 +160,7 @@ class Flight:
         landed = self._landed
         while landed:
             fn, run, verdict, error = landed.popleft()
-            if error is not None and not isinstance(error, Exception):
+            if error is not None and not isinstance(error, Exception | LeaseLost):
                 self._settle(fn, run, None, None)
                 raise error  # SystemExit or KeyboardInterrupt in a step: the runner stops
             self._settle(fn, run, verdict, error)
@@ -167,7 +172,7 @@ class Flight:
             if await self.journal.save_run(run):  # else cancelled meanwhile
                 self.emit_run(run, "running", detail={"resumed": not first})
                 verdict = await self._invocation(fn, run, fresh).call_async()
-        except Exception as exc:
+        except (Exception, LeaseLost) as exc:
             error = exc
         finally:  # cancelled too (shutdown): the run leaves the flight, resumable
             self._settle(fn, run, verdict, error)
@@ -193,6 +198,9 @@ class Flight:
 
     def _fault(self: Engine, run_id: str, exc: BaseException) -> None:
         """An engine fault in a run: reported; the run stays as last journaled."""
+        if isinstance(exc, LeaseLost):  # not a fault: the run is another runner's now
+            self._lease_lost()
+            return
         self.emit(
             Change(
                 kind="error",

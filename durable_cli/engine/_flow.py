@@ -2,7 +2,9 @@
 (concurrency, throttle, priority, start/finish timeouts).
 
 Intake-side decisions run inside the transaction that dequeues the event, so they are exactly
-once. Dispatch-side limits are the runner's own bookkeeping (there is one runner per state dir).
+once. Every budget (concurrency slots, throttle and rate-limit windows) is counted in the store,
+in a transaction of its own, so it holds across every runner sharing the store; what is kept in
+memory is only which of this runner's runs wait for a slot.
 """
 
 from __future__ import annotations
@@ -43,10 +45,7 @@ class FlowControl:
     def __init__(self, engine: Engine) -> None:
         """Bind to the engine whose clock, store and timers it uses."""
         self.engine = engine
-        self._running: dict[str, int] = {}
-        self._blocked: dict[str, deque[str]] = {}
-        self._starts: dict[str, deque[int]] = {}
-        self._accepted: dict[str, deque[int]] = {}
+        self._blocked: dict[str, deque[str]] = {}  # runs of ours waiting for a slot, by key
 
     # -- intake (inside the dequeue transaction) ---------------------------------------------
     def admit(self, fn: Function, event: dict[str, Any]) -> bool:
@@ -60,12 +59,10 @@ class FlowControl:
             store.set_flag(key, now)
         if opts.rate_limit is not None:
             limit = opts.rate_limit
-            window = self._window(
-                self._accepted, _key(fn, limit["key"], event), now, limit["period"]
-            )
-            if len(window) >= limit["limit"]:
+            key = f"rl/{_key(fn, limit['key'], event)}"
+            period = int(limit["period"] * 1000)
+            if store.leases.window(key, event["id"], now, period, limit["limit"]):
                 return False
-            window.append(now)
         if opts.debounce is not None:
             key = f"debounce/{_key(fn, opts.debounce['key'], event)}"
             due = now + int(opts.debounce["period"] * 1000)
@@ -108,42 +105,45 @@ class FlowControl:
         return int(p or 0)
 
     # -- dispatch ---------------------------------------------------------------------------
-    @staticmethod
-    def _window(table: dict[str, deque[int]], key: str, now: int, period: float) -> deque[int]:
-        window = table.setdefault(key, deque())
-        while window and now - window[0] >= period * 1000:
-            window.popleft()
-        return window
-
     def acquire(self, fn: Function, run: RunRecord) -> bool:
         """Whether `run` may execute now; if not it is parked (or timed) and False returned."""
-        opts, now = fn.options, self.engine.clock.now_ms()
+        opts, engine = fn.options, self.engine
+        leases = engine.store.leases
         if opts.throttle is not None and run.started_at is None:
             limit = opts.throttle
-            window = self._window(
-                self._starts, _key(fn, limit["key"], run.event), now, limit["period"]
-            )
-            if len(window) >= limit["limit"]:
-                self.engine.set_timer(run.id, window[0] + int(limit["period"] * 1000))
+            key = f"th/{_key(fn, limit['key'], run.event)}"
+            period = int(limit["period"] * 1000)
+            free_at = leases.window(key, run.id, engine.clock.now_ms(), period, limit["limit"])
+            if free_at:
+                engine.set_timer(run.id, free_at)
                 return False
-            window.append(now)
         if opts.concurrency is not None:
             key = _key(fn, opts.concurrency["key"], run.event)
-            if self._running.get(key, 0) >= opts.concurrency["limit"]:
+            if not leases.take_slot(key, run.id, opts.concurrency["limit"]):
                 self._blocked.setdefault(key, deque()).append(run.id)
                 return False
-            self._running[key] = self._running.get(key, 0) + 1
         return True
 
     def release(self, fn: Function, run: RunRecord) -> None:
-        """`run` stopped executing: let the next parked run of its key go."""
+        """`run` stopped executing: give its slot back and let the next parked run of its key
+        try again."""
         if fn.options.concurrency is None:
             return
         key = _key(fn, fn.options.concurrency["key"], run.event)
-        self._running[key] = max(0, self._running.get(key, 0) - 1)
+        self.engine.store.leases.free_slot(key, run.id)
         blocked = self._blocked.get(key)
         if blocked:
             self.engine.enqueue(blocked.popleft())
+
+    def retry_blocked(self) -> None:
+        """Let the first parked run of each key try again (a slot may have freed elsewhere)."""
+        for blocked in self._blocked.values():
+            if blocked:
+                self.engine.enqueue(blocked.popleft())
+
+    def forget(self) -> None:
+        """Drop what this runner remembered (its lease was lost; the store keeps the truth)."""
+        self._blocked.clear()
 
     def start_timed_out(self, fn: Function, run: RunRecord) -> bool:
         """True when the run waited longer than `timeouts['start']` to begin."""

@@ -43,6 +43,7 @@ class Intake:
             status="queued",
             created_at=now,
             step_mode=bool(step_mode),
+            owner=self.lease.runner_id,  # created by this runner, in the claim: it is ours
             **fields,
         )
         priority = self.flow.priority(fn, event)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ..errors import LeaseLost
 from ..store import RunRecord, StepRecord, Store
 
 __all__ = ["LoopJournal"]
@@ -58,7 +59,7 @@ class LoopJournal:
         waiters = run_waiters + step_waiters
         try:
             saved = self._store.save_runs(runs, steps)
-        except Exception as exc:  # each waiter's run treats it as its own failed write
+        except (Exception, LeaseLost) as exc:  # each waiter's run: its own failed write
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(exc)

@@ -10,6 +10,7 @@ Keys are strings laid out so that SQLite's key index answers every query as a ra
     st/<run id>/<seq>              one step of a run's journal, in execution order
     fail/<scope>/<step id>         an injected failure (scope: run:<id> or fn:<id>)
     flag/...                       small settings (step mode for a function, waits, …)
+    rn/, tm/, cc/, fw/             runners' leases, due times, flow control: see `_leases`
 
 Opening (checks, atomic creation) is in `_open`, row access in `_rows`, the runner lock and
 wake FIFO in `_runner`, error handling in `_guard`: every public method retries while another
@@ -28,6 +29,7 @@ from ._checkpoint import Checkpointer
 from ._files import DB, SCHEMA_VERSION
 from ._group import GroupCommit, Row, upsert_rows
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
+from ._leases import Leases, timer_key
 from ._open import open_journal
 from ._records import TERMINAL_RUN_STATUSES, RunRecord, StepRecord
 from ._rows import Rows, after
@@ -61,10 +63,13 @@ class DiskcacheStore(RunnerCoordination):
             self.path, lambda: open_journal(self.path, create=create, durability=durability)
         )
         self.durability = self._cache.durability  # "normal" or "full"
-        self._rows = Rows(self._cache, self.path)
+        self._rows = rows = Rows(self._cache, self.path)
+        self.leases = Leases(rows)  # run ownership: who may write which run
         # the runner's busy writers leave WAL checkpoints to a thread of their own
         self._checkpoints = Checkpointer(lambda: self._cache._con, self._cache.close)
-        self._group = GroupCommit(lambda: self._cache._con, self._checkpoints.nudge)
+        self._group = GroupCommit(
+            lambda: self._cache._con, self._checkpoints.nudge, lambda: rows.fence
+        )
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -161,6 +166,9 @@ class DiskcacheStore(RunnerCoordination):
         self._rows.put(f"run/{run.id}", run.to_store(), tag=run.status, new=new)
         if new:
             self._rows.put(f"fn/{run.function}/{run.id}", 0, new=True)
+        due = timer_key(run)
+        if due is not None:
+            self._rows.put(due, 0)
 
     def _insert_runs(self, runs: list[RunRecord]) -> None:
         """Inside a transaction: `_put_run(run, new=True)` for each, in one statement."""
@@ -245,7 +253,10 @@ class DiskcacheStore(RunnerCoordination):
             for step, blob in zip(steps, step_blobs, strict=True)
             if blob is not None
         ]
-        written = iter(self._group.write_rows(rows) if rows else ())
+        dues = [key for key in map(timer_key, runs) if key is not None]
+        written = iter(
+            self._group.write_rows(rows + [(k, None, _ZERO) for k in dues]) if rows else ()
+        )
         # a record too large for its row (no value file made yet), or a row left alone (a
         # finished run; a step whose old row names a value file): the long way
         saved = [

@@ -21,6 +21,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from ..errors import LeaseLost
+
 __all__ = ["GroupCommit", "Row", "upsert_rows"]
 
 _COLUMNS = (
@@ -39,6 +41,18 @@ _UPSERT = (
     " AND (Cache.tag IS NULL OR Cache.tag NOT IN ('completed', 'failed', 'cancelled'))"
 )
 
+
+# a runner's writes: the same rows, written only while its lease row holds its token
+_FENCED_COLUMNS = (
+    "INSERT INTO Cache(key, raw, store_time, expire_time, access_time, access_count, tag,"
+    " size, mode, filename, value) SELECT column1, 1, ?, NULL, ?, 0, column2, 0, 1, NULL,"
+    " column3 FROM (VALUES "
+)
+_FENCED_ROW = "(?, ?, ?)"
+_FENCE = ") WHERE EXISTS (SELECT 1 FROM Cache WHERE key = ? AND raw = 1 AND tag = ?)"
+_HOLDS_FENCE = "SELECT 1 FROM Cache WHERE key = ? AND raw = 1 AND tag = ?"
+
+Fence = tuple[str, str] | None  # the lease row's key and the token it must hold
 
 _MAX_WRITES = 256  # writers per commit
 _MAX_ROWS = 4000  # rows per statement: SQLite takes at most 32,766 parameters, 5 a row
@@ -65,11 +79,14 @@ class GroupCommit:
         self,
         connection: Callable[[], sqlite3.Connection],
         after_commit: Callable[[], None] = lambda: None,
+        fence: Callable[[], Fence] = lambda: None,
     ) -> None:
         """`connection()` gives the calling thread's connection (autocommit mode);
-        `after_commit()` is called by the writer that made each commit."""
+        `after_commit()` is called by the writer that made each commit; `fence()` says which
+        lease row must hold for a commit to be made at all."""
         self._connection = connection
         self._after_commit = after_commit
+        self._fence = fence
         self._mutex = threading.Lock()
         self._queue: list[_Pending] = []
         self._leading = False
@@ -111,8 +128,9 @@ class GroupCommit:
     def _commit(self, batch: list[_Pending]) -> None:
         con = self._connection()
         rows = [row for item in batch for row in item.rows]
+        fence = self._fence()
         try:
-            changed = _upsert(con, rows)
+            changed = _upsert(con, rows, fence)
         except BaseException:
             if len(batch) == 1:
                 raise
@@ -127,6 +145,10 @@ class GroupCommit:
             for item in batch:
                 item.written = [True] * len(item.rows)
             return
+        if fence is not None and con.execute(_HOLDS_FENCE, fence).fetchone() is None:
+            for item in batch:  # nothing was written: the lease went to another runner
+                item.error = LeaseLost(f"lease {fence[0]} was revoked: write refused")
+            return
         # some rows were left alone (rare: a run cancelled meanwhile): ask which
         for item in batch:
             item.written = [_holds(con, key, value) for key, _, value in item.rows]
@@ -137,14 +159,14 @@ def _holds(con: sqlite3.Connection, key: str, value: object) -> bool:
     return row is not None and row[0] == value
 
 
-def _upsert(con: sqlite3.Connection, rows: list[Row]) -> int:
+def _upsert(con: sqlite3.Connection, rows: list[Row], fence: Fence) -> int:
     """Write `rows` in one statement (its own transaction); very many in one transaction."""
     if len(rows) <= _MAX_ROWS:
-        return upsert_rows(con, rows)
+        return upsert_rows(con, rows, fence)
     con.execute("BEGIN IMMEDIATE")
     try:
         changed = sum(
-            upsert_rows(con, rows[i : i + _MAX_ROWS]) for i in range(0, len(rows), _MAX_ROWS)
+            upsert_rows(con, rows[i : i + _MAX_ROWS], fence) for i in range(0, len(rows), _MAX_ROWS)
         )
         con.execute("COMMIT")
     except BaseException:
@@ -154,13 +176,21 @@ def _upsert(con: sqlite3.Connection, rows: list[Row]) -> int:
     return changed
 
 
-def upsert_rows(con: sqlite3.Connection, rows: list[Row]) -> int:
-    """Insert or update up to 4,000 inline rows in one statement; how many it changed."""
+def upsert_rows(con: sqlite3.Connection, rows: list[Row], fence: Fence = None) -> int:
+    """Insert or update up to 4,000 inline rows in one statement; how many it changed (none
+    when a `fence` is given and its lease row no longer holds its token)."""
     now = time.time()
-    args: list[object] = []
-    for key, tag, value in rows:
-        args += (key, now, now, tag, value)
-    statement = _COLUMNS + ", ".join([_ROW] * len(rows)) + _UPSERT
+    if fence is None:
+        args: list[object] = []
+        for key, tag, value in rows:
+            args += (key, now, now, tag, value)
+        statement = _COLUMNS + ", ".join([_ROW] * len(rows)) + _UPSERT
+        return con.execute(statement, args).rowcount
+    args = [now, now]
+    for row in rows:
+        args += row
+    args += fence
+    statement = _FENCED_COLUMNS + ", ".join([_FENCED_ROW] * len(rows)) + _FENCE + _UPSERT
     return con.execute(statement, args).rowcount
 
 

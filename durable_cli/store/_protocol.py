@@ -8,13 +8,71 @@ from typing import Any, Protocol
 
 from ._records import RunRecord, StepRecord
 
-__all__ = ["Store"]
+__all__ = ["Leases", "Store"]
+
+
+class Leases(Protocol):
+    """Run ownership: a runner's lease, the runs it claims, due times and flow budgets.
+
+    Once `register`ed, every write the store makes for this runner is fenced by the lease: it
+    raises `LeaseLost`, writing nothing, after another runner revoked it."""
+
+    runner_id: str | None
+
+    def register(self, runner_id: str, lease_ms: int) -> None:
+        """Become a runner holding a lease of `lease_ms`; fence every later write by it."""
+        ...
+
+    def renew(self, lease_ms: int) -> bool:
+        """Extend the lease; False when it was revoked."""
+        ...
+
+    def release(self) -> None:
+        """Give the lease up: this runner's unfinished runs are anyone's at once."""
+        ...
+
+    def runners(self) -> dict[str, dict[str, Any]]:
+        """Every runner row, each with `live`."""
+        ...
+
+    def take_over(self, statuses: Iterable[str], limit: int | None = None) -> list[RunRecord]:
+        """Revoke dead runners; make their runs (and unowned ones) in `statuses` mine."""
+        ...
+
+    def claim(self, run_id: str, now_ms: int) -> RunRecord | None:
+        """Make a run that may go now mine, unless a live runner holds it."""
+        ...
+
+    def due(self, now_ms: int, limit: int = 256) -> list[tuple[int, str]]:
+        """Due times up to `now_ms`: (ms, run id)."""
+        ...
+
+    def upcoming(self) -> list[tuple[int, str]]:
+        """Every due time: (ms, run id)."""
+        ...
+
+    def claim_due(self, now_ms: int, limit: int = 256) -> list[RunRecord]:
+        """Take the runs whose due time came, each by one runner only."""
+        ...
+
+    def take_slot(self, key: str, run_id: str, limit: int) -> bool:
+        """Hold one of `limit` concurrency slots of `key` for a run."""
+        ...
+
+    def free_slot(self, key: str, run_id: str) -> None:
+        """Give a run's concurrency slot back."""
+        ...
+
+    def window(self, key: str, entry_id: str, now_ms: int, period_ms: int, limit: int) -> int:
+        """Count an entry into a sliding window: 0 when it fits, else when it will."""
+        ...
 
 
 class Store(Protocol):
     """Durable storage for events, runs, steps, injected failures and flags."""
 
     path: str
+    leases: Leases
 
     def close(self) -> None:
         """Release connections and locks."""

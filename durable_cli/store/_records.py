@@ -159,6 +159,7 @@ class RunRecord:
     parent: dict[str, Any] | None = None
     children: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    owner: str | None = None  # the runner executing it (none while it waits or is done)
 
     @property
     def finished(self) -> bool:
@@ -184,6 +185,9 @@ class RunRecord:
             value = getattr(self, name)
             if value is not default and value != default:
                 d[name] = value
+        if "owner" in d and self.status not in _OWNED:
+            # a run that waits, or is done, belongs to no runner until one claims it again
+            del d["owner"]
         return d
 
     @classmethod
@@ -200,4 +204,5 @@ _RUN_OPTIONAL = tuple(
     for f in fields(RunRecord)
     if f.name not in ("id", "function", "event", "status", "created_at")
 )
+_OWNED = frozenset({"queued", "running"})
 _STEP_OPTIONAL = ("output", "error", "started_at", "ended_at", "copied_from")

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..errors import LeaseLost
 from ._codec import MissingValueFile
 from ._guard import retry_busy
 from ._open import JournalCache
@@ -23,6 +24,7 @@ from ._open import JournalCache
 __all__ = ["Rows", "after"]
 
 _GONE = object()  # a row another process removed between the query and the read
+_HOLDS = "SELECT 1 FROM Cache WHERE key = ? AND raw = 1 AND tag = ?"
 
 
 def after(prefix: str) -> str:
@@ -38,15 +40,25 @@ class Rows:
         self.cache = cache
         self.path = path
         self._tx = threading.local()
+        # (key, token) of the lease row every transaction must find, once this is a runner's
+        self.fence: tuple[str, str] | None = None
 
     @property
     def in_transaction(self) -> bool:
         """Whether this thread has a transaction open."""
         return getattr(self._tx, "doomed", None) is not None
 
+    def holds_fence(self) -> bool:
+        """Whether the lease row this store's writes are fenced by is still ours."""
+        fence = self.fence
+        return fence is None or self.cache._sql(_HOLDS, fence).fetchone() is not None
+
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE (busy retried, bounded) ... COMMIT; nested calls join the outer one."""
+    def transaction(self, *, fenced: bool = True) -> Iterator[None]:
+        """BEGIN IMMEDIATE (busy retried, bounded) ... COMMIT; nested calls join the outer one.
+
+        With a fence set, a transaction begins by checking it (`fenced=False`: the lease's own
+        bookkeeping) and raises `LeaseLost`, writing nothing, when the lease was revoked."""
         if self.in_transaction:
             yield
             return
@@ -56,6 +68,8 @@ class Rows:
         tx.doomed, tx.fresh = [], []
         cache._txn_id = threading.get_ident()  # diskcache calls made inside join this one
         try:
+            if fenced and not self.holds_fence():
+                raise LeaseLost(f"{self.path}: this runner's lease was revoked")
             yield
             sql("COMMIT")
         except BaseException:
@@ -162,6 +176,10 @@ class Rows:
             return
         sql("DELETE FROM Cache WHERE key = ? AND raw = 1", (key,))
         self._replaced(row[0], None)
+
+    def delete_inline_range(self, lo: str, hi: str) -> None:
+        """Remove the rows with `lo <= key < hi`: index rows only, which never name a file."""
+        self.cache._sql("DELETE FROM Cache WHERE key >= ? AND key < ? AND raw = 1", (lo, hi))
 
     def scan(
         self,
