@@ -34,11 +34,12 @@ class FailRequest:
 class FailStepScreen(ModalScreen[FailRequest | None]):
     """Returns the failure to inject, or None."""
 
+    # priority: the dialog's keys must beat the text boxes' own (ctrl+e is end-of-line there)
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+n", "fail(1)", "Fail next attempt"),
-        Binding("ctrl+e", "fail(-1)", "Fail every attempt"),
-        Binding("ctrl+r", "remove", "Remove pending failure"),
+        Binding("escape", "cancel", "Cancel", priority=True),
+        Binding("ctrl+n", "fail(1)", "Fail next attempt", priority=True),
+        Binding("ctrl+e", "fail(-1)", "Fail every attempt", priority=True),
+        Binding("ctrl+r", "remove", "Remove pending failure", priority=True),
     ]
 
     def __init__(

@@ -54,7 +54,7 @@ class JsonTree(DirectoryTree):
 class FilePickerScreen(ModalScreen[str | None]):
     """Returns the chosen path, or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True)]  # whatever has focus
 
     def __init__(self, start: str = ".") -> None:
         """Browse from `start`."""

@@ -40,10 +40,10 @@ def _pretty(data: dict[str, Any] | None) -> str:
 class SendEventScreen(ModalScreen[SendRequest | None]):
     """Returns the event to send, or None when cancelled."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "send", "Send"),
-        Binding("ctrl+o", "load_file", "Load from file"),
+    BINDINGS = [  # priority: these win over the name box's and the editor's own keys
+        Binding("escape", "cancel", "Cancel", priority=True),
+        Binding("ctrl+s", "send", "Send", priority=True),
+        Binding("ctrl+o", "load_file", "Load from file", priority=True),
     ]
 
     def __init__(

@@ -18,7 +18,7 @@ __all__ = ["StatusFilterScreen"]
 class StatusFilterScreen(ModalScreen[str | None]):
     """Returns the chosen filter name (see `STATUS_FILTERS`), or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True)]  # whatever has focus
 
     def __init__(self, current: str) -> None:
         """Highlight `current`."""
