@@ -132,9 +132,11 @@ class RunActions:
         if fn is None:
             return
         step = self.detail.selected_step
-        known = [s["id"] for s in run["steps"]] if run else []
+        steps = run["steps"] if run else []
+        known = [s["id"] for s in steps]
+        done = [s["id"] for s in steps if s["status"] in ("completed", "failed")]
         live = run is not None and run["status"] in ACTIVE_RUN_STATUSES
-        step_id = step["id"] if step and step["status"] not in ("completed", "failed") else ""
+        step_id = step["id"] if step else ""  # any status: a finished one fails in new runs
         if not step_id and run:  # the step it is about to run, if the timeline shows one
             pending = [s["id"] for s in run["steps"] if s["status"] in ("paused", "retrying")]
             step_id = pending[0] if pending else ""
@@ -143,7 +145,13 @@ class RunActions:
         )
         self.app.push_screen(
             FailStepScreen(
-                step_id, known, run["id"] if run else None, fn, run_live=live, pending=failures
+                step_id,
+                known,
+                run["id"] if run else None,
+                fn,
+                run_live=live,
+                pending=failures,
+                finished=done,
             ),
             self._fail,
         )

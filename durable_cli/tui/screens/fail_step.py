@@ -3,7 +3,7 @@ or remove a failure injected before that has not happened yet."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from textual import on
@@ -31,6 +31,18 @@ class FailRequest:
     clear: bool = False  # remove the failure pending there instead of adding one
 
 
+class ScopeOption(RadioButton):
+    """A radio button whose mark differs in shape, not only in colour: (●) chosen, ( ) not."""
+
+    BUTTON_LEFT = "("
+    BUTTON_RIGHT = ")"
+
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # Textual reads it to draw the mark
+        """The glyph inside the mark: the base class draws one glyph for both states."""
+        return "●" if self.value else " "
+
+
 class FailStepScreen(ModalScreen[FailRequest | None]):
     """Returns the failure to inject, or None."""
 
@@ -51,9 +63,11 @@ class FailStepScreen(ModalScreen[FailRequest | None]):
         *,
         run_live: bool,
         pending: Sequence[PendingFailure] = (),
+        finished: Collection[str] = (),
     ) -> None:
-        """Prefill `step_id`; offer this run's scope only while `run_live`; `pending`: the
-        injected failures not used up yet that can hit this run or function (removable here)."""
+        """Prefill `step_id`; offer this run's scope only while `run_live`, and not for the
+        steps it has `finished` (completed or failed); `pending`: the injected failures not
+        used up yet that can hit this run or function (removable here)."""
         super().__init__()
         self.step_id = step_id
         self.known_steps = known_steps
@@ -61,7 +75,9 @@ class FailStepScreen(ModalScreen[FailRequest | None]):
         self.function_id = function_id
         self.run_live = run_live and run_id is not None
         self.pending = list(pending)
+        self.finished = frozenset(finished)
         self._removable = False  # whether the typed step has a pending failure to remove
+        self._scope_forced = False  # "this run" was unchosen because the typed step is done
 
     def compose(self) -> ComposeResult:
         """Step id, scope, message, buttons."""
@@ -74,14 +90,11 @@ class FailStepScreen(ModalScreen[FailRequest | None]):
                 id="fail-step",
                 compact=True,
             )
+            here = self._run_open(self.step_id)
             with RadioSet(id="fail-scope"):
-                yield RadioButton(
-                    "this run", value=self.run_live, disabled=not self.run_live, id="scope-run"
-                )
-                yield RadioButton(
-                    f"new attempts in any run of {self.function_id}",
-                    value=not self.run_live,
-                    id="scope-function",
+                yield ScopeOption("this run", value=here, disabled=not here, id="scope-run")
+                yield ScopeOption(
+                    f"every run of {self.function_id}", value=not here, id="scope-function"
                 )
             yield Static("", id="fail-pending", classes="hint")
             yield Label("Message (optional)")
@@ -105,6 +118,24 @@ class FailStepScreen(ModalScreen[FailRequest | None]):
     def _this_run(self) -> bool:
         return self.query_one("#scope-run", RadioButton).value and self.run_live
 
+    def _run_open(self, step_id: str) -> bool:
+        """Whether this run can still take a failure of `step_id`."""
+        return self.run_live and step_id not in self.finished
+
+    @on(Input.Changed, "#fail-step")
+    def _sync_scope(self) -> None:
+        """A step this run has finished can only fail in new runs: choose that scope for it."""
+        this_run = self.query_one("#scope-run", RadioButton)
+        every_run = self.query_one("#scope-function", RadioButton)
+        if self._run_open(self.typed_step):
+            this_run.disabled = False
+            if self._scope_forced:  # give back the choice taken away for a finished step
+                this_run.value, self._scope_forced = True, False
+        elif self.run_live:
+            if this_run.value:
+                every_run.value, self._scope_forced = True, True
+            this_run.disabled = True
+
     def pending_for_step(self) -> list[PendingFailure]:
         """The pending failures of the typed step, the chosen scope's first."""
         step, this_run = self.typed_step, self._this_run()
@@ -119,6 +150,12 @@ class FailStepScreen(ModalScreen[FailRequest | None]):
             f"⚠ pending: {f.remaining} ({'this run' if f.run else f'every run of {f.function}'})"
             for f in found
         ]
+        if self.run_live and self.typed_step in self.finished:
+            lines.insert(
+                0,
+                f"{self.typed_step} has finished in this run:"
+                f" only new runs of {self.function_id} can fail it",
+            )
         self.query_one("#fail-pending", Static).update("\n".join(lines))
         self.query_one("#remove", Button).display = bool(found)
         if self._removable != bool(found):
