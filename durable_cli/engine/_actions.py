@@ -42,11 +42,19 @@ def queue_event(store: Store, name: str, data: Any = None, *, event_id: str | No
 
 
 def find_run(store: Store, run_id: str) -> RunRecord:
-    """A run by id, or by a unique prefix or suffix of it; InputError when there is none."""
+    """A run by id, or by a unique prefix or suffix of it; InputError when there is none, or
+    when several runs match (it names a few, so the user can pick one)."""
     run = store.get_run(run_id) if run_id else None
     if run is None:
-        full = store.resolve_run_id(run_id or "")
-        run = store.get_run(full) if full else None
+        shown = 3
+        ids, total = store.match_run_ids(run_id or "", shown)
+        if total > 1:
+            part = "prefix" if ids[0].startswith(run_id.strip().upper()) else "suffix"
+            more = f" and {total - shown} more" if total > shown else ""
+            raise InputError(
+                f"run id {part} {run_id!r} matches {total} runs: {', '.join(ids)}{more}"
+            )
+        run = store.get_run(ids[0]) if ids else None
     if run is None:
         raise InputError(f"no run with id {run_id!r}")
     return run

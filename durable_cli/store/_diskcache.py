@@ -205,22 +205,29 @@ class DiskcacheStore(RunnerCoordination):
         found = self._rows.get_many([f"run/{run_id}" for run_id in run_ids])
         return {key[4:]: RunRecord.from_dict(raw) for key, raw in found.items()}
 
-    @guarded
     def resolve_run_id(self, text: str) -> str | None:
-        """The run id that `text` uniquely starts or ends (case-insensitive), if any.
+        """The run id that `text` uniquely starts or ends (case-insensitive), if any."""
+        ids, total = self.match_run_ids(text, 1)
+        return ids[0] if total == 1 else None
 
-        Ids made in one millisecond share their first 25 characters, so the TUI shows the end.
-        """
+    @guarded
+    def match_run_ids(self, text: str, limit: int) -> tuple[list[str], int]:
+        """The newest `limit` run ids that `text` starts (case-insensitive), else ends (ids of one
+        millisecond share 25 characters, so the TUI shows the end), and how many match in all."""
         text = text.strip().upper()
         if not text or "/" in text:
-            return None
-        query = "SELECT key FROM Cache WHERE key >= ? AND key < ? AND raw = 1"
-        found = self._rows.keys(query + " LIMIT 2", (f"run/{text}", after(f"run/{text}")))
-        if not found and len(text) >= 4:
-            found = self._rows.keys(
-                query + " AND substr(key, -?) = ? LIMIT 2", ("run/", "run0", len(text), text)
-            )
-        return found[0][4:] if len(found) == 1 else None
+            return [], 0
+        where = "FROM Cache WHERE key >= ? AND key < ? AND raw = 1"
+        args: tuple[Any, ...] = (f"run/{text}", after(f"run/{text}"))
+        total = self._rows.count(f"run/{text}")
+        if not total and len(text) >= 4:
+            where += " AND substr(key, -?) = ?"
+            args = ("run/", "run0", len(text), text)
+            (total,) = self._rows.keys(f"SELECT COUNT(*) {where}", args)  # one row: the count
+        if not total:
+            return [], 0
+        found = self._rows.keys(f"SELECT key {where} ORDER BY key DESC LIMIT ?", (*args, limit))
+        return [key[4:] for key in found], total
 
     @guarded
     def save_run(self, run: RunRecord, *, guard: bool = True) -> bool:

@@ -127,6 +127,10 @@ class Store(Protocol):
         """The run id that `text` uniquely starts or ends, if any."""
         ...
 
+    def match_run_ids(self, text: str, limit: int) -> tuple[list[str], int]:
+        """The newest `limit` run ids that `text` starts, else ends, and how many match in all."""
+        ...
+
     def save_run(self, run: RunRecord, *, guard: bool = True) -> bool:
         """Write a run; with `guard`, a finished run on disk is never overwritten (False)."""
         ...

@@ -150,8 +150,10 @@ def test_runs_are_found_by_a_unique_prefix_or_suffix(tmp_path: Path):
     target = runs[1]
     assert actions.find_run(store, target.id[-8:].lower()).id == target.id
     assert actions.find_run(store, target.id[:-2] + target.id[-2:]).id == target.id
-    with pytest.raises(InputError, match="no run"):
+    with pytest.raises(InputError, match=f"prefix '{target.id[:10]}' matches 3 runs: "):
         actions.find_run(store, target.id[:10])  # shared by all three: ambiguous
+    with pytest.raises(InputError, match="no run"):
+        actions.find_run(store, "Z" + target.id[1:10])
 
 
 def test_get_runs_reads_many_at_once_large_ones_and_missing_ones_included(tmp_path: Path):
