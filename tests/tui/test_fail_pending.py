@@ -73,7 +73,10 @@ async def test_an_every_attempt_failure_is_marked_and_removed_from_the_dialog(
         # marked where a user looks: the function's row and the step's view
         await wait_for(
             pilot,
-            lambda: "injected failure: two every attempt" in _function_row(main, "pipeline"),
+            lambda: (
+                "⚠ failing: two" in _function_row(main, "pipeline")
+                and "injected failure: two every attempt" in _function_row(main, "pipeline")
+            ),
             "the functions pane to mark it",
         )
         body = main.detail.view.query_one("#step-view-body")

@@ -46,6 +46,13 @@ class ScopeOption(RadioButton):
 class FailStepScreen(ModalScreen[FailRequest | None]):
     """Returns the failure to inject, or None."""
 
+    # four buttons fit an 80-column terminal only without Button's default minimum width
+    DEFAULT_CSS = """
+    #fail-dialog .buttons Button {
+        min-width: 0;
+    }
+    """
+
     # priority: the dialog's keys must beat the text boxes' own (ctrl+e is end-of-line there)
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", priority=True),
@@ -102,7 +109,7 @@ class FailStepScreen(ModalScreen[FailRequest | None]):
             yield Static("", id="fail-error", classes="error-line")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel esc", id="cancel", compact=True)
-                yield Button("Remove pending ^r", id="remove", compact=True)
+                yield Button("Remove ^r", id="remove", compact=True)
                 yield Button("Every attempt ^e", id="every", variant="warning", compact=True)
                 yield Button("Next attempt ^n", id="next", variant="error", compact=True)
 

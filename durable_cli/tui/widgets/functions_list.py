@@ -69,14 +69,15 @@ class FunctionsList(OptionList):
             head.append(count, muted)
             if info.step_mode:
                 head.append("  ‖ step mode", warn)
+            if info.failures:  # on the first line: a short pane may show no more of the row
+                head.append(f"  ⚠ failing: {', '.join(f.step for f in info.failures)}", warn)
             sub = Text("  ")
             sub.append(", ".join(info.triggers) or "(no trigger)")
             sub.append(f" · {info.file}", muted)
             lines = [_fit(head, width), _fit(sub, width)]
-            if info.failures:
-                # the mark is a word and a glyph, not only a colour
+            if info.failures:  # the mark is words and a glyph, not only a colour
                 fails = "; ".join(f"{f.step} {f.remaining}" for f in info.failures)
-                lines.append(_fit(Text(f"  ⚠ injected failure: {fails}", warn), width))
+                lines.append(_fit(Text(f"  injected failure: {fails}", warn), width))
             options.append(Option(Text("\n").join(lines), id=info.id))
         return options
 
