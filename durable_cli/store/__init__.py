@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ._diskcache import SCHEMA_VERSION, DiskcacheStore, open_store
     from ._failures import EVERY_ATTEMPT, PendingFailure, failure_key
     from ._ids import new_id
+    from ._postgres import open_database
     from ._protocol import Store
     from ._records import (
         ACTIVE_RUN_STATUSES,
@@ -33,6 +34,7 @@ _WHERE = {
     "PendingFailure": "._failures",
     "failure_key": "._failures",
     "new_id": "._ids",
+    "open_database": "._postgres",
     "Store": "._protocol",
     "ACTIVE_RUN_STATUSES": "._records",
     "RUN_STATUSES": "._records",
@@ -70,5 +72,6 @@ __all__ = [
     "failure_key",
     "loads",
     "new_id",
+    "open_database",
     "open_store",
 ]

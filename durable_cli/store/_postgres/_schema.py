@@ -1,0 +1,159 @@
+"""The `durable` schema: its tables, the functions that fence writes and count flow budgets,
+and its version row.
+
+Created on first use, in one transaction under an advisory lock (two processes starting on a
+new database at once: one creates, the other waits and finds it done); the version is read
+before taking the lock, so opening an existing database costs one query. A database of a newer
+version than this durable knows is refused (`SchemaVersionError`) and left untouched.
+
+Values are `json`, not `jsonb`: the same text the SQLite store keeps, read back exactly as it
+was written (jsonb reorders an object's keys and reads a float such as 1e20 back as an integer).
+Text columns that are ordered or matched by prefix (ids, keys) use the "C" collation: byte order,
+as SQLite's, so `id < x` ranges and newest-first listings agree between the two stores.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from ...errors import SchemaVersionError, StateError
+
+__all__ = ["SCHEMA_VERSION", "ensure_schema"]
+
+SCHEMA_VERSION = 1
+_CREATE_LOCK = 0x64757261626C65  # pg_advisory_xact_lock key of schema creation ("durable")
+
+# Advisory lock namespaces (the first key of the two-key form): a runner's lease, a concurrency
+# key, a flow window. A fenced write holds its runner's lock shared until it commits; revoking a
+# runner takes it exclusively, so it waits for that runner's writes in flight and every later
+# one finds the row gone.
+LEASE_NS, SLOT_NS, WINDOW_NS = 1, 2, 3
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS durable;
+CREATE TABLE durable.meta (key text COLLATE "C" PRIMARY KEY, value json NOT NULL);
+CREATE TABLE durable.events (
+    id text COLLATE "C" PRIMARY KEY, name text NOT NULL, ts bigint NOT NULL, body json NOT NULL);
+CREATE TABLE durable.queue (
+    ts bigint NOT NULL, id text COLLATE "C" NOT NULL, PRIMARY KEY (ts, id));
+CREATE TABLE durable.runs (
+    id text COLLATE "C" PRIMARY KEY,
+    function text COLLATE "C" NOT NULL,
+    status text NOT NULL,
+    owner text COLLATE "C",
+    wake_at bigint,
+    created_at bigint NOT NULL,
+    body json NOT NULL);
+CREATE INDEX runs_by_function ON durable.runs (function, id DESC);
+CREATE INDEX runs_active ON durable.runs (status, id DESC)
+    WHERE status NOT IN ('completed', 'failed', 'cancelled');
+CREATE INDEX runs_due ON durable.runs (wake_at)
+    WHERE status IN ('retrying', 'sleeping', 'waiting') AND wake_at IS NOT NULL;
+CREATE TABLE durable.steps (
+    run_id text COLLATE "C" NOT NULL, seq integer NOT NULL, body json NOT NULL,
+    PRIMARY KEY (run_id, seq));
+CREATE TABLE durable.failures (
+    key text COLLATE "C" PRIMARY KEY, times integer NOT NULL, message text NOT NULL);
+CREATE TABLE durable.flags (key text COLLATE "C" PRIMARY KEY, value json NOT NULL);
+CREATE TABLE durable.runners (
+    id text COLLATE "C" PRIMARY KEY, token text NOT NULL, until timestamptz NOT NULL,
+    pid integer, host text);
+CREATE TABLE durable.slots (
+    key text COLLATE "C" NOT NULL, run_id text COLLATE "C" NOT NULL, runner text COLLATE "C",
+    PRIMARY KEY (key, run_id));
+CREATE TABLE durable.windows (
+    key text COLLATE "C" NOT NULL, at bigint NOT NULL, id text COLLATE "C" NOT NULL,
+    PRIMARY KEY (key, at, id));
+
+-- The fence of every write a runner makes: its lease row must still hold its token. The lock
+-- is taken first and the row read after it, with a fresh snapshot (a volatile function's each
+-- query has one), so a revocation that committed while this waited is seen.
+CREATE FUNCTION durable.hold_lease(runner text, tok text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared({LEASE_NS}, hashtext(runner));
+    PERFORM 1 FROM durable.runners WHERE id = runner AND token = tok;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lease of runner % was revoked', runner USING ERRCODE = 'DL001';
+    END IF;
+    RETURN true;
+END $$;
+
+-- One of `lim` concurrency slots of a key for a run: true when it holds one now. The key's
+-- lock serialises its budget alone (SKIP LOCKED would let two runners spend one slot).
+CREATE FUNCTION durable.take_slot(k text, run text, runner text, lim integer) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE held integer; mine boolean;
+BEGIN
+    PERFORM pg_advisory_xact_lock({SLOT_NS}, hashtext(k));
+    SELECT count(*), coalesce(bool_or(run_id = run), false) INTO held, mine
+        FROM durable.slots WHERE key = k;
+    IF mine THEN RETURN true; END IF;
+    IF held >= lim THEN RETURN false; END IF;
+    INSERT INTO durable.slots (key, run_id, runner) VALUES (k, run, runner);
+    RETURN true;
+END $$;
+
+-- Count an entry into a sliding window of `period` ms: 0 when it fits (and is recorded), else
+-- the epoch ms at which the oldest entry leaves it. Serialised per key, as slots are.
+CREATE FUNCTION durable.take_window(k text, entry text, now_ms bigint, period bigint,
+                                    lim integer) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE held integer; oldest bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock({WINDOW_NS}, hashtext(k));
+    DELETE FROM durable.windows WHERE key = k AND at <= now_ms - period;
+    SELECT count(*), min(at) INTO held, oldest
+        FROM (SELECT at FROM durable.windows WHERE key = k ORDER BY at, id LIMIT lim) w;
+    IF held >= lim THEN RETURN oldest + period; END IF;
+    INSERT INTO durable.windows (key, at, id) VALUES (k, now_ms, entry) ON CONFLICT DO NOTHING;
+    RETURN 0;
+END $$;
+"""
+
+_VERSION = "SELECT value FROM durable.meta WHERE key = 'schema'"
+_HAS_META = (
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+    " ON n.oid = c.relnamespace WHERE n.nspname = 'durable' AND c.relname = 'meta')"
+)
+
+
+def _version(con: psycopg.Connection) -> int | None:
+    """The schema version recorded, or None when there is no schema yet."""
+    # the catalog itself, not to_regclass: its cache may not have heard yet of a schema another
+    # session created while this one waited for the lock
+    if not con.execute(_HAS_META).fetchone()[0]:
+        return None
+    row = con.execute(_VERSION).fetchone()
+    return None if row is None else int(row[0].get("version", 0))
+
+
+def _check(version: int, where: str) -> None:
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"{where}: the durable schema has version {version}; this durable reads version"
+            f" {SCHEMA_VERSION}. Use a matching durable or another database"
+        )
+    if version < SCHEMA_VERSION:  # no older version exists yet: nothing to migrate from
+        raise StateError(f"{where}: the durable schema has unknown version {version}")
+
+
+def ensure_schema(con: psycopg.Connection, *, create: bool, where: str) -> None:
+    """Check (or, if asked and missing, create) the schema on autocommit connection `con`."""
+    version = _version(con)
+    if version is not None:
+        _check(version, where)
+        return
+    if not create:
+        raise StateError(f"{where}: no durable schema in this database (nothing has run yet)")
+    with con.transaction():
+        con.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
+        version = _version(con)  # another process may have created it while we waited
+        if version is None:
+            con.execute(_DDL.encode())  # no parameters: sent as one multi-statement query
+            con.execute(
+                "INSERT INTO durable.meta (key, value) VALUES ('schema', %s::json)",
+                (f'{{"version":{SCHEMA_VERSION}}}',),
+            )
+            return
+    _check(version, where)
