@@ -1,28 +1,20 @@
 """Two engines in one process on one state dir: the lease logic under test, not the state-dir
-lock (which the CLI takes and these engines don't). Each engine has its own store object, as two
-worker processes would, and real (wall-clock) time."""
+lock (which the CLI takes and these engines don't). The scenarios live in tests/engine_pair.py,
+shared with the PostgreSQL store's run of them (tests/store/test_pg_engines.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from engine_pair import SCENARIOS, Pair
 
-import durable_cli as durable
-from durable_cli.engine import Change, Engine, Registry, VirtualClock, WallClock
-from durable_cli.store import DiskcacheStore, open_store
-
-LEASE_S = 0.4
+from durable_cli.store import open_store
 
 
 @pytest.fixture
-def stores(tmp_path: Path) -> Iterator[tuple[DiskcacheStore, DiskcacheStore]]:
+def stores(tmp_path: Path) -> Iterator[Pair]:
     """Two store objects on one state dir: one per engine."""
     first = open_store(str(tmp_path / "state"))
     second = open_store(str(tmp_path / "state"))
@@ -31,197 +23,6 @@ def stores(tmp_path: Path) -> Iterator[tuple[DiskcacheStore, DiskcacheStore]]:
     second.close()
 
 
-async def _serve_both(a: Engine, b: Engine, until: Any, timeout: float = 30.0) -> None:
-    """Serve both engines until `until()` holds (polled), then stop them."""
-    stop = asyncio.Event()
-    tasks = [asyncio.ensure_future(e.serve(stop=stop)) for e in (a, b)]
-    deadline = time.monotonic() + timeout
-    try:
-        while not until():
-            assert time.monotonic() < deadline, "timed out"
-            for task in tasks:
-                if task.done():
-                    task.result()  # an engine that died raises here
-            await asyncio.sleep(0.01)
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks)
-
-
-def _finished(store: DiskcacheStore, n: int) -> bool:
-    runs = list(store.list_runs())
-    return len(runs) >= n and all(r.finished for r in runs)
-
-
-def _engines(stores: tuple[DiskcacheStore, DiskcacheStore], *fns: Any, **kw: Any):
-    return [
-        Engine(st, Registry(list(fns)), clock=WallClock(), lease_s=LEASE_S, **kw) for st in stores
-    ]
-
-
-def test_each_run_executes_on_one_engine_and_each_step_once(stores):
-    calls: list[tuple[str, str, str]] = []
-    lock = threading.Lock()
-
-    def work(run_id: str, name: str) -> str:
-        time.sleep(0.002)  # long enough for the two engines to overlap
-        with lock:
-            calls.append((run_id, name, threading.current_thread().name))
-        return name
-
-    @durable.function(id="three-steps", trigger="go")
-    def three(event, step):
-        return [step.run(n, work, event.data["i"], n) for n in ("a", "b", "c")]
-
-    a, b = _engines(stores, three, concurrency=4)
-    for i in range(40):
-        a.send("go", {"i": i})
-    asyncio.run(_serve_both(a, b, lambda: _finished(stores[0], 40)))
-    a.close()
-    b.close()
-
-    assert Counter((run, name) for run, name, _ in calls) == {
-        (i, n): 1 for i in range(40) for n in ("a", "b", "c")
-    }
-    runs = list(stores[0].list_runs())
-    assert [r.status for r in runs] == ["completed"] * 40
-    assert {r.owner for r in runs} == {None}, "a finished run belongs to no runner"
-
-
-def test_a_paused_engine_loses_its_run_and_its_late_write_is_refused(stores):
-    release = threading.Event()
-    started = threading.Event()
-    attempts: list[str] = []
-
-    def slow(tag: str) -> str:
-        attempts.append(tag)
-        if len(attempts) == 1:  # the first engine's call: frozen past its lease
-            started.set()
-            release.wait(30)
-            return "late"
-        return "fresh"
-
-    @durable.function(id="one-step", trigger="go")
-    def one(event, step):
-        return step.run("slow", slow, "x")
-
-    a, b = _engines(stores, one)
-    changes: list[Change] = []
-    a.add_listener(changes.append)
-
-    async def scenario() -> None:
-        stop = asyncio.Event()
-        task_a = asyncio.ensure_future(a.serve(stop=stop))
-        a.send("go", {})
-        while not started.is_set():
-            await asyncio.sleep(0.01)
-        first_owner = a.lease.runner_id
-        a.lease.paused = True  # the process is frozen: it renews nothing
-        paused_at = time.monotonic()
-        task_b = asyncio.ensure_future(b.serve(stop=stop))
-        while not _finished(stores[1], 1):
-            assert time.monotonic() - paused_at < LEASE_S * 5 + 5, "no takeover"
-            await asyncio.sleep(0.01)
-        taken_after = time.monotonic() - paused_at
-        release.set()  # the frozen engine wakes and tries to journal its step
-        while not any(c.kind == "error" and "lease lost" in (c.error or "") for c in changes):
-            assert time.monotonic() - paused_at < 30, "the late write was not refused"
-            await asyncio.sleep(0.01)
-        a.lease.paused = False
-        while a.lease.runner_id in (None, first_owner):  # it carries on under a new lease
-            assert time.monotonic() - paused_at < 30
-            await asyncio.sleep(0.01)
-        stop.set()
-        await asyncio.gather(task_a, task_b)
-        # taken over within the lease plus the renewal and poll that notice it
-        assert taken_after < LEASE_S + 2.5
-
-    asyncio.run(scenario())
-    a.close()
-    b.close()
-    (run,) = stores[0].list_runs()
-    assert run.status == "completed"
-    assert run.output == "fresh"
-    (step,) = stores[0].load_steps(run.id)
-    assert step.output == "fresh"
-    assert attempts == ["x", "x"]
-
-
-def test_a_timer_fires_once(stores):
-    after_sleep: list[int] = []
-    tries: Counter[int] = Counter()
-
-    def flaky(i: int) -> int:
-        tries[i] += 1
-        if tries[i] == 1:
-            raise RuntimeError("first attempt fails")
-        return i
-
-    @durable.function(id="nap", trigger="go", backoff=0.05)
-    def nap(event, step):
-        i = event.data["i"]
-        step.sleep("nap", 0.2)
-        step.run("flaky", flaky, i)
-        step.run("after", after_sleep.append, i)
-
-    a, b = _engines(stores, nap, concurrency=4)
-    for i in range(12):
-        (a if i % 2 else b).send("go", {"i": i})
-    asyncio.run(_serve_both(a, b, lambda: _finished(stores[0], 12)))
-    a.close()
-    b.close()
-    assert sorted(after_sleep) == list(range(12))
-    assert tries == {i: 2 for i in range(12)}
-
-
-def test_a_concurrency_key_of_one_holds_across_engines(stores):
-    active, peak = [0], [0]
-    lock = threading.Lock()
-
-    def hold() -> None:
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        time.sleep(0.01)
-        with lock:
-            active[0] -= 1
-
-    @durable.function(id="serial", trigger="go", concurrency=1)
-    def serial(event, step):
-        step.run("hold", hold)
-        step.run("again", hold)
-
-    a, b = _engines(stores, serial, concurrency=8)
-    for _ in range(12):
-        a.send("go", {})
-    asyncio.run(_serve_both(a, b, lambda: _finished(stores[0], 12)))
-    a.close()
-    b.close()
-    assert peak[0] == 1
-    assert [r.status for r in stores[0].list_runs()] == ["completed"] * 12
-
-
-def test_a_cron_tick_fires_once(stores):
-    @durable.function(id="minutely", cron="* * * * *")
-    def minutely(event, step):
-        return event.data["scheduled_at"]
-
-    clock = VirtualClock(start_ms=1_700_000_000_000)
-    a, b = (Engine(st, Registry([minutely]), clock=clock) for st in stores)
-    a.cron.arm_all(catch_up=False)
-    b.cron.arm_all(catch_up=False)
-    clock.advance(61_000)
-    barrier = threading.Barrier(2)
-
-    def fire(engine: Engine) -> None:
-        barrier.wait()
-        engine.cron.fire("minutely")
-
-    threads = [threading.Thread(target=fire, args=(e,)) for e in (a, b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
-    runs = list(stores[0].list_runs())
-    assert len(runs) == 1
-    assert runs[0].event["data"]["scheduled_at"] == 1_700_000_040_000
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
+def test_two_engines_on_one_state_dir(stores: Pair, scenario: Callable[[Pair], None]):
+    scenario(stores)

@@ -242,3 +242,29 @@ def test_a_batch_commits_together_or_not_at_all(store: Store):
         assert store.get_run(run.id) == run  # read back inside it
         store.set_flag("k", 1)
     assert store.get_run(run.id) == run and store.get_flag("k") == 1
+
+
+def test_what_a_batch_reads_and_writes_back_no_other_process_changes_between(backend):
+    stores = [backend() for _ in range(3)]
+    run = _run(status="paused")
+    stores[0].create_runs([run])
+    barrier = threading.Barrier(3)
+
+    def bump(store: Store) -> None:
+        barrier.wait()
+        for _ in range(15):
+            with store.batch():  # read, then write back what was read plus one
+                count = store.get_flag("cron/tick") or 0
+                store.set_flag("cron/tick", count + 1)
+            with store.batch():
+                again = store.get_run(run.id)
+                again.grants += 1
+                store.save_run(again, guard=False)
+
+    threads = [threading.Thread(target=bump, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert stores[0].get_flag("cron/tick") == 45
+    assert stores[0].get_run(run.id).grants == 45

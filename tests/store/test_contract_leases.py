@@ -124,9 +124,8 @@ def test_a_run_is_claimed_by_one_runner(backend):
     assert sorted(won) == sorted(r.id for r in runs)
     assert all(len(holders) == 1 for holders in won.values())
     assert all(stores[0].get_run(r.id).owner == won[r.id][0] for r in runs)
-    mine = stores[0].leases
-    taken = next(r for r in runs if won[r.id][0] == mine.runner_id)
-    assert mine.claim(taken.id, 0).owner == mine.runner_id  # mine already: still mine
+    mine = next(s.leases for s in stores if s.leases.runner_id == won[runs[0].id][0])
+    assert mine.claim(runs[0].id, 0).owner == mine.runner_id  # mine already: still mine
     assert mine.claim("NOSUCHRUN", 0) is None
 
 

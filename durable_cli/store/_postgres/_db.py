@@ -26,6 +26,7 @@ from psycopg import sql
 
 from ...errors import StateError
 from ._connect import Backoff, connect, is_retriable, reason, translate
+from ._schema import NAME_NS
 
 __all__ = ["Database", "RolledBack"]
 
@@ -128,6 +129,16 @@ class Database:
         """A statement that returns no rows: how many rows it changed."""
         return self._with(lambda con: con.execute(statement, args).rowcount)
 
+    def lock_in_transaction(self, name: str) -> None:
+        """Inside this thread's transaction: hold an exclusive lock on `name` until it ends
+        (taken once per transaction); outside one, nothing. What a transaction reads under
+        the lock stays as it read it, as under the embedded store's single writer."""
+        locks = getattr(self._local, "locks", None)
+        if not self.in_transaction or name in locks:
+            return
+        self.run("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (NAME_NS, name))
+        locks.add(name)
+
     def hint(self, statement: str) -> None:
         """Run a statement once if the database is there; never waits for a lost connection,
         never raises (inside a transaction it is part of it, and fails with it)."""
@@ -170,7 +181,7 @@ class Database:
             yield con
             return
         con, xid = self._begin(fenced)
-        local.con = con
+        local.con, local.locks = con, set()
         try:
             yield con
         except BaseException:

@@ -18,16 +18,17 @@ import psycopg
 
 from ...errors import SchemaVersionError, StateError
 
-__all__ = ["SCHEMA_VERSION", "ensure_schema"]
+__all__ = ["LEASE_NS", "NAME_NS", "SCHEMA_VERSION", "SLOT_NS", "WINDOW_NS", "ensure_schema"]
 
 SCHEMA_VERSION = 1
 _CREATE_LOCK = 0x64757261626C65  # pg_advisory_xact_lock key of schema creation ("durable")
 
 # Advisory lock namespaces (the first key of the two-key form): a runner's lease, a concurrency
-# key, a flow window. A fenced write holds its runner's lock shared until it commits; revoking a
-# runner takes it exclusively, so it waits for that runner's writes in flight and every later
-# one finds the row gone.
-LEASE_NS, SLOT_NS, WINDOW_NS = 1, 2, 3
+# key, a flow window, a name a transaction reads and writes under (`Database.lock_in_transaction`).
+# A fenced write holds its runner's lock shared until it commits; revoking a runner takes it
+# exclusively, so it waits for that runner's writes in flight and every later one finds the row
+# gone.
+LEASE_NS, SLOT_NS, WINDOW_NS, NAME_NS = 1, 2, 3, 4
 
 _DDL = f"""
 CREATE SCHEMA IF NOT EXISTS durable;

@@ -68,6 +68,18 @@ class PostgresStore:
         with self._db.transaction():
             yield
 
+    def _keep(self) -> str:
+        """Inside a transaction, a read of runs locks them: what it read and then writes can't
+        change in between (outside one, each statement stands alone)."""
+        return " ORDER BY id FOR UPDATE" if self._db.in_transaction else ""
+
+    def _flag_lock(self, key: str) -> None:
+        """Inside a transaction, flags are read and written under a lock on their first path
+        segment (`cron`, `wait`, `idem`, …): a cron tick read and moved on by two runners at
+        once, or a wait registered while an event is matched against the waits, go one after
+        the other, as on the embedded store."""
+        self._db.lock_in_transaction("flag/" + key.split("/", 1)[0])
+
     def _write(self, writes: Writes) -> list[tuple[Any, ...]]:
         return self._db.fenced(writes.ctes, writes.main, writes.args)
 
@@ -168,8 +180,10 @@ class PostgresStore:
         self._put_runs(list(runs), list(steps), guard=False)
 
     def get_run(self, run_id: str) -> RunRecord | None:
-        """One run by id."""
-        rows = self._db.query("SELECT body FROM durable.runs WHERE id = %s", (run_id,))
+        """One run by id (inside a transaction, kept as read until it ends)."""
+        rows = self._db.query(
+            f"SELECT body FROM durable.runs WHERE id = %s{self._keep()}", (run_id,)
+        )
         return RunRecord.from_dict(rows[0][0]) if rows else None
 
     def get_runs(self, run_ids: list[str]) -> dict[str, RunRecord]:
@@ -177,7 +191,8 @@ class PostgresStore:
         if not run_ids:
             return {}
         rows = self._db.query(
-            "SELECT id, body FROM durable.runs WHERE id = ANY(%s)", (list(run_ids),)
+            f"SELECT id, body FROM durable.runs WHERE id = ANY(%s){self._keep()}",
+            (list(run_ids),),
         )
         return {run_id: RunRecord.from_dict(body) for run_id, body in rows}
 
@@ -274,6 +289,7 @@ class PostgresStore:
 
     def set_flag(self, key: str, value: Any) -> None:
         """Set (or, with None, clear) a small flag."""
+        self._flag_lock(key)
         if value is None:
             self._db.fenced(
                 "gone AS (DELETE FROM durable.flags f USING fence WHERE f.key = %s)",
@@ -290,17 +306,20 @@ class PostgresStore:
 
     def get_flag(self, key: str) -> Any:
         """One flag by its exact key (None when unset)."""
+        self._flag_lock(key)
         rows = self._db.query("SELECT value FROM durable.flags WHERE key = %s", (key,))
         return rows[0][0] if rows else None
 
     def flags(self, prefix: str) -> dict[str, Any]:
         """Flags whose key starts with `prefix`."""
+        self._flag_lock(prefix)
         where, args = _prefix("key", prefix)
         rows = self._db.query(f"SELECT key, value FROM durable.flags{where} ORDER BY key", args)
         return dict(rows)
 
     def has_flags(self, prefix: str) -> bool:
         """Whether any flag's key starts with `prefix` (cheaper than reading them)."""
+        self._flag_lock(prefix)
         where, args = _prefix("key", prefix)
         return self._db.query(f"SELECT EXISTS (SELECT 1 FROM durable.flags{where})", args)[0][0]
 
