@@ -1,43 +1,53 @@
-"""The runner: one asyncio loop that takes in events, drives runs and fires durable timers."""
+"""The runner: one asyncio loop that takes in events, drives runs and fires durable timers.
+
+`Engine` is the composition root and the API the CLI, the TUI and the testing helper use. The
+work is done by collaborators that each own their state (see docs/architecture.md):
+
+    schedule  ready runs and runs in flight          (_schedule.Schedule)
+    timers    the loop's cache of due times          (_timers.Timers)
+    intake    events off the queue into runs         (_intake.Intake)
+    flight    starting, landing and settling runs    (_flight.Flight)
+    services  what a running step asks of the engine (_services.StepServices)
+    controls  what a user does to a live engine      (_control.Controls)
+    upkeep    recovery, the lease, timer firing      (_upkeep.Upkeep)
+    lease     this runner's lease in the store       (_lease.LeaseKeeper)
+    flow      per-function limits                    (_flow.FlowControl)
+    cron      cron schedules                         (_cron.CronScheduler)
+"""
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import heapq
-import itertools
-import threading
 import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import LeaseLost
-from ..store import RunRecord, Store
+from ..store import PendingFailure, RunRecord, StepRecord, Store
 from ._clock import Clock, WallClock
 from ._control import Controls
 from ._cron import CronScheduler
 from ._flight import Flight
 from ._flow import FlowControl
 from ._intake import Intake
-from ._invocation import Invocation
 from ._journal import LoopJournal
 from ._lease import DEFAULT_LEASE_S, LeaseKeeper
 from ._listener import Change, Listener
 from ._registry import Registry
+from ._schedule import Schedule
 from ._services import StepServices
 from ._timers import Timers
+from ._upkeep import Upkeep
 
 __all__ = ["Engine", "StepInterceptor"]
 
 StepInterceptor = Callable[[RunRecord, str, int], Callable[..., Any] | None]
 
-_RESUMABLE = ("queued", "running", "retrying", "sleeping", "waiting")
-_POLL_S = 1.0  # fallback look at the queue, for senders that could not poke the wake FIFO
+_POLL_S = 1.0  # fallback look at the store, for senders that could not poke the wake FIFO
 
 
-class Engine(Controls, Flight, Intake, StepServices, Timers):
+class Engine:
     """Runs functions for events, step by step, journaling every step before moving on."""
 
     def __init__(
@@ -53,45 +63,32 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
     ) -> None:
         """Bind to a store and a registry of loaded functions.
 
-        `lease_s`: how long this runner keeps its runs when it stops renewing its lease (it
-        renews every third of that while it serves); then another runner takes them over.
-
         `interceptor(run, step_id, attempt)` is asked before each attempt of a `run` step may
         call the step's callable; a callable it returns runs instead (the testing helper's stubs
         and failures). Injected failures (`durable fail`) come first and skip it.
+
+        `lease_s`: how long this runner keeps its runs when it stops renewing its lease (it
+        renews every third of that while it serves); then another runner takes them over.
         """
         self.store = store
         self.journal = LoopJournal(store)  # async handlers' writes, shared per turn of the loop
         self.interceptor = interceptor
         self.registry = registry or Registry()
         self.clock = clock or WallClock()
-        self.concurrency = max(1, concurrency)
         self.lease = LeaseKeeper(store, lease_s)
-        self._lost = False  # the lease was revoked: finish what is in flight, then start again
+        self.schedule = Schedule()
+        self.timers = Timers()
         self.flow = FlowControl(self)
         self.cron = CronScheduler(self)
+        self.services = StepServices(self)
+        self.intake = Intake(self)
+        self.flight = Flight(self, max(1, concurrency))
+        self.controls = Controls(self)
+        self.upkeep = Upkeep(self)
         self._listeners: list[Listener] = list(listeners or ())
-        self._failures = store.failures()
-        self._failure_lock = threading.Lock()
-        self._active: dict[str, Invocation | None] = {}
-        self._again: set[str] = set()
-        self._ready: list[tuple[int, int, str]] = []  # (-priority, arrival, run id)
-        self._arrival = itertools.count()
-        self._queued: set[str] = set()
-        self._fresh: dict[str, RunRecord] = {}  # runs this engine just created: no read needed
-        self._timers: list[tuple[int, str]] = []
-        self._timer_at: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiter: asyncio.Future[None] | None = None  # the serve loop sleeps on it
         self._woken = False
-        self._intake_due = True
-        self._refresh_due = False
-        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="durable-step")
-        self._tasks: set[asyncio.Task[Any]] = set()  # async handlers in flight
-        self._landed: collections.deque[tuple[Any, ...]] = collections.deque()
-        self._landing = False  # a call to take the landed verdicts is on its way to the loop
-        self._drained: list[asyncio.Future[None]] = []
-        self._stopping = False
 
     # -- listeners --------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -129,23 +126,20 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
         """Report a run's new status."""
         if self._listeners:
             # positional: matching keywords cost more than building the rest of the Change
-            at = self.clock.now_ms()
-            self.emit(
-                Change(
-                    "run",
-                    at,
-                    run.id,
-                    run.function,
-                    None,
-                    status,
-                    None,
-                    duration_ms,
-                    error,
-                    {} if detail is None else detail,
-                )
-            )
+            at, detail = self.clock.now_ms(), {} if detail is None else detail
+            fn = run.function
+            self.emit(Change("run", at, run.id, fn, None, status, None, duration_ms, error, detail))
 
-    # -- thread-safe pokes ------------------------------------------------------------------
+    # -- the loop, and pokes from any thread --------------------------------------------------
+    def call_on_loop(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Have the serving loop call `fn(*args)` soon (thread-safe); False when none serves."""
+        loop = self._loop
+        try:
+            loop.call_soon_threadsafe(fn, *args)  # type: ignore[union-attr]
+        except (AttributeError, RuntimeError):  # no loop, or a closed one
+            return False
+        return True
+
     def _call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         loop = self._loop
         if loop is None or loop.is_closed() or _on_loop(loop):
@@ -154,100 +148,120 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
         else:
             loop.call_soon_threadsafe(fn, *args)
 
-    def _poke(self) -> None:
+    def poke(self) -> None:
         """On the loop: make the serve loop look around again (now, or when it next waits)."""
         self._woken = True
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def enqueue(self, run_id: str, priority: int = 0) -> None:
-        """Make a run ready to execute (thread-safe; a run in flight goes again after)."""
-        self._call_soon(self._enqueue, run_id, priority)
+    def push(self, run_id: str, priority: int = 0) -> None:
+        """On the loop: make a run ready to execute (a run in flight goes again after)."""
+        self.schedule.push(run_id, priority)
+        self.poke()
 
-    def _enqueue(self, run_id: str, priority: int = 0) -> None:
-        if run_id in self._active:
-            self._again.add(run_id)
-        elif run_id not in self._queued:
-            self._queued.add(run_id)
-            heapq.heappush(self._ready, (-priority, next(self._arrival), run_id))
-        self._poke()
+    def arm(self, timer_id: str, at: int) -> None:
+        """On the loop: wake `timer_id` (a run id, or `timer:...`) at epoch ms `at`."""
+        self.timers.set(timer_id, at)
+        self.poke()
+
+    def enqueue(self, run_id: str, priority: int = 0) -> None:
+        """`push` from any thread."""
+        self._call_soon(self.push, run_id, priority)
 
     def set_timer(self, timer_id: str, at: int) -> None:
-        """Wake `timer_id` (a run id, or `timer:...`) at epoch ms `at` (thread-safe)."""
-        self._call_soon(self._set_timer, timer_id, at)
+        """`arm` from any thread."""
+        self._call_soon(self.arm, timer_id, at)
 
     def wake(self, *, intake: bool = True) -> None:
         """Ask the loop to look at the store again (thread-safe)."""
         if intake:
-            self._intake_due = True
-        self._refresh_due = True
-        self._call_soon(self._poke)
+            self.intake.due = True
+        self.intake.refresh_due = True
+        self._call_soon(self.poke)
 
     def run_coroutine_threadsafe(self, coro: Coroutine[Any, Any, Any]) -> Any:
         """Run `coro` on the engine loop from a worker thread and wait for its result."""
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    # -- driving runs -----------------------------------------------------------------------
-    def _recover(self) -> None:
-        """On start: take over the runs no live runner holds (oldest first), learn every due
-        time, and resume waits whose child run ended while nothing ran."""
-        self._sweep()
-        leases = self.store.leases
-        for at, run_id in leases.upcoming():
-            self._set_timer(run_id, at)
-        for run in reversed(list(self.store.list_runs(status=_RESUMABLE))):
-            if run.status == "waiting" and run.children and run.wake_at is None:
-                child = self.store.get_run(run.children[-1])
-                if child is None or child.finished:
-                    run.status = "queued"  # as when the child ends: claimable, then resumed
-                    if self.store.save_run(run):
-                        self._enqueue(run.id)
-            self._arm_finish_timeout(run)
-        self.flow.recover_timers()
-        for key in self.store.flags("runq/"):  # queued runs were all picked up above
-            self.store.set_flag(key, None)
+    # -- what running steps ask for (see `StepServices`) ----------------------------------------
+    def take_injection(self, run: RunRecord, step_id: str) -> tuple[str, str] | None:
+        """Use one injected failure for this attempt, if any applies: (key, message)."""
+        return self.services.take_injection(run, step_id)
 
-    def _sweep(self) -> None:
-        """Take over the queued and running runs that no live runner holds, and resume them."""
-        for run in reversed(self.store.leases.take_over(("queued", "running"))):
-            self._enqueue(run.id, run.meta.get("priority", 0))
-            self._arm_finish_timeout(run)
+    def register_wait(self, run: RunRecord, rec: StepRecord) -> None:
+        """Journal a wait for an event and the run's new status, together."""
+        self.services.register_wait(run, rec)
 
-    def _claim_due(self) -> None:
-        """Take the runs whose due time came, wherever it was set (another runner's, say)."""
-        for run in self.store.leases.claim_due(self.clock.now_ms()):
-            self._enqueue(run.id, run.meta.get("priority", 0))
+    def send_from_step(self, name: str, data: Any, rec: StepRecord) -> list[str]:
+        """Send an event from a step, journaling the step in the same transaction."""
+        return self.services.send_from_step(name, data, rec)
 
-    def _keep_lease(self) -> None:
-        """Renew the lease; sweep when another runner died; notice when ours was revoked."""
-        ours, gone = self.lease.renew()
-        if not ours:
-            raise LeaseLost("this runner's lease was revoked")
-        if gone:
-            self._sweep()
+    def start_child(self, parent: RunRecord, rec: StepRecord, function: Any, data: Any) -> None:
+        """Create a child run for `step.invoke`, linked both ways, in one transaction."""
+        self.services.start_child(parent, rec, function, data)
 
-    def _lease_lost(self) -> None:
-        """Another runner holds our runs now: drop every plan; what is in flight stops at its
-        next (refused) write; then the loop registers anew and sweeps (`_restart_lease`)."""
-        if self._lost:
-            return
-        self._lost = True
-        self.emit(Change(kind="error", at=self.clock.now_ms(), error="lease lost: runs dropped"))
-        self._ready.clear()
-        self._queued.clear()
-        self._again.clear()
-        self._fresh.clear()
-        self._timers.clear()
-        self._timer_at.clear()
-        self.flow.forget()
+    def make_event(self, name: str, data: Any = None, **kwargs: Any) -> dict[str, Any]:
+        """A validated event stamped with the engine's clock."""
+        return self.intake.make_event(name, data, **kwargs)
 
-    def _restart_lease(self) -> None:
-        self._lost = False
-        self.lease.start()
-        self._recover()
-        self.cron.arm_all(catch_up=False)
+    def new_run(self, fn: Any, event: dict[str, Any], **fields: Any) -> RunRecord:
+        """A queued run of `fn` for `event` (not yet stored), owned by this runner."""
+        return self.intake.new_run(fn, event, **fields)
+
+    # -- what a user does (see `Controls`) ------------------------------------------------------
+    def send(self, name: str, data: Any = None, *, event_id: str | None = None) -> str:
+        """Queue an event and take it in at once."""
+        return self.controls.send(name, data, event_id=event_id)
+
+    def cancel(self, run_id: str) -> RunRecord:
+        """Cancel an unfinished run; one in flight stops at its next step."""
+        return self.controls.cancel(run_id)
+
+    def inject_failure(self, step_id: str, **kwargs: Any) -> str:
+        """Fail the next attempts of a step (see `actions.inject_failure`)."""
+        return self.controls.inject_failure(step_id, **kwargs)
+
+    def clear_failure(self, step_id: str, **kwargs: Any) -> PendingFailure:
+        """Remove a step's pending injected failure."""
+        return self.controls.clear_failure(step_id, **kwargs)
+
+    def clear_all_failures(self) -> list[PendingFailure]:
+        """Remove every pending injected failure; returns what was removed."""
+        return self.controls.clear_all_failures()
+
+    def pending_failures(self, **kwargs: Any) -> list[PendingFailure]:
+        """Injected failures still to happen (see `Controls.pending_failures`)."""
+        return self.controls.pending_failures(**kwargs)
+
+    def replay(self, run_id: str, from_step: str | None = None) -> RunRecord:
+        """Queue a new run of the same event (from a step: earlier steps copied)."""
+        return self.controls.replay(run_id, from_step)
+
+    def set_step_mode(self, **kwargs: Any) -> None:
+        """Step through a run (or new runs of a function): pause before each step."""
+        self.controls.set_step_mode(**kwargs)
+
+    def next_step(self, run_id: str) -> None:
+        """In step mode: let exactly one more step attempt run."""
+        self.controls.next_step(run_id)
+
+    def retry_now(self, run_id: str) -> None:
+        """Skip a backoff or sleep wait: resume the run now."""
+        self.controls.retry_now(run_id)
+
+    def continue_anyway(self, run_id: str) -> None:
+        """After a code-change hold: go on with the new code, matching steps by id."""
+        self.controls.continue_anyway(run_id)
+
+    def swap_registry(self, registry: Registry) -> None:
+        """Put new code live; runs paused for a missing function resume if it is back."""
+        self.controls.swap_registry(registry)
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for runs in flight to reach their next journal point."""
+        await self.flight.drain(timeout)
 
     # -- serving ----------------------------------------------------------------------------
     async def serve(
@@ -265,31 +279,31 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
         schedules unarmed (the testing helper fires one tick itself)."""
         loop = self._loop = asyncio.get_running_loop()
         self._woken = True
-        if self._landed:  # verdicts that landed while no loop served
-            loop.call_soon(self._take_landed)
+        if self.flight.landed:  # verdicts that landed while no loop served
+            loop.call_soon(self.flight.take_landed)
         fd = self.store.wake_fd()
         if fd is not None:
-            loop.add_reader(fd, self._on_ping)
+            loop.add_reader(fd, self.intake.on_ping)
         if not self.lease.active:
             self.lease.start()
         if recover:
-            self._recover()
+            self.upkeep.recover()
         if cron:
             self.cron.arm_all(catch_up=recover)
         last_look = time.monotonic()
         stopper = None
         if stop is not None:
             stopper = asyncio.ensure_future(stop.wait())
-            stopper.add_done_callback(lambda _: self._poke())
+            stopper.add_done_callback(lambda _: self.poke())
         try:
             while not (stop is not None and stop.is_set()):
                 self._woken = False
                 try:
                     last_look = self._turn(last_look)
                 except LeaseLost:
-                    self._lease_lost()
-                busy = bool(self._active) or bool(self._ready)
-                nxt = self._next_timer()
+                    self.upkeep.lease_lost()
+                busy = self.schedule.busy
+                nxt = self.timers.next()
                 if until_ms is not None and not busy and (nxt is None or nxt > until_ms):
                     return
                 if until_idle and not busy and self._idle(idle_wait):
@@ -313,29 +327,31 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
 
     def _turn(self, last_look: float) -> float:
         """One look around: lease, intake, other processes' changes, timers, dispatch."""
-        if self._lost:
-            if self._active:
+        upkeep, intake = self.upkeep, self.intake
+        if upkeep.lost:
+            if self.schedule.active:
                 return last_look  # in-flight runs first reach their refused writes
-            self._restart_lease()
+            upkeep.restart()
         if self.lease.due():
-            self._keep_lease()
-        if self._intake_due or time.monotonic() - last_look > _POLL_S:
-            if time.monotonic() - last_look > _POLL_S:
-                self._refresh_due = True  # as if poked: a sender may have had no FIFO
-                self._claim_due()  # due times another runner set, or stale ones to drop
+            upkeep.keep_lease()
+        polled = time.monotonic() - last_look > _POLL_S
+        if intake.due or polled:
+            if polled:
+                intake.refresh_due = True  # as if poked: a sender may have had no FIFO
+                upkeep.claim_due()  # due times another runner set, or stale ones to drop
                 self.flow.retry_blocked()  # a slot may have freed on another runner
-            self._intake_due = False
+            intake.due = False
             last_look = time.monotonic()
-            self._intake()
-        if self._refresh_due:
-            self._refresh_due = False
-            self._refresh()
-        self._fire_timers()
-        self._dispatch()
+            intake.take()
+        if intake.refresh_due:
+            intake.refresh_due = False
+            intake.refresh()
+        upkeep.fire_timers()
+        self.flight.dispatch()
         return last_look
 
     def _idle(self, idle_wait: float) -> bool:
-        nxt = self._next_timer(work_only=True)
+        nxt = self.timers.next(work_only=True)
         # virtual time jumps to any timer at no cost, so only "no timer" is idle
         far = nxt is None or (
             not self.clock.virtual and nxt - self.clock.now_ms() > idle_wait * 1000
@@ -361,8 +377,7 @@ class Engine(Controls, Flight, Intake, StepServices, Timers):
     def close(self) -> None:
         """Stop accepting work and give the lease up; worker threads finish their current
         step in the background."""
-        self._stopping = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.flight.close()
         with contextlib.suppress(Exception):  # a store that can't be written: the lease lapses
             self.lease.release()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
@@ -16,9 +17,22 @@ __all__ = ["StepServices"]
 
 
 class StepServices:
-    """Mixed into `Engine`; called from invocations (possibly in worker threads)."""
+    """Called from invocations (possibly in worker threads); keeps the engine's copy of the
+    pending injected failures, which every attempt consults."""
 
-    def take_injection(self: Engine, run: RunRecord, step_id: str) -> tuple[str, str] | None:
+    def __init__(self, engine: Engine) -> None:
+        """Serve `engine`'s invocations."""
+        self.engine = engine
+        self._failures = engine.store.failures()
+        self._failure_lock = threading.Lock()
+
+    def reload_failures(self) -> None:
+        """Attempts already under way read this copy: bring it up to date at once."""
+        failures = self.engine.store.failures()
+        with self._failure_lock:
+            self._failures = failures
+
+    def take_injection(self, run: RunRecord, step_id: str) -> tuple[str, str] | None:
         """Use one injected failure for this attempt, if any applies: (key, message)."""
         if not self._failures:
             return None
@@ -34,12 +48,12 @@ class StepServices:
                 return key, entry.get("message", "")
         return None
 
-    def register_wait(self: Engine, run: RunRecord, rec: StepRecord) -> None:
+    def register_wait(self, run: RunRecord, rec: StepRecord) -> None:
         """Journal a wait for an event and the run's new status, together."""
-        meta = rec.meta
-        with self.store.batch():
-            self.store.save_step(rec, run=run)
-            self.store.set_flag(
+        meta, store = rec.meta, self.engine.store
+        with store.batch():
+            store.save_step(rec, run=run)
+            store.set_flag(
                 f"wait/{meta['event']}/{run.id}",
                 {
                     "run": run.id,
@@ -51,29 +65,31 @@ class StepServices:
                 },
             )
 
-    def send_from_step(self: Engine, name: str, data: Any, rec: StepRecord) -> list[str]:
+    def send_from_step(self, name: str, data: Any, rec: StepRecord) -> list[str]:
         """Send an event from a step, journaling the step in the same transaction."""
         if rec.status == "completed":
             return list(rec.output or [])
-        event = self.make_event(name, data)
-        now = self.clock.now_ms()
+        engine = self.engine
+        store = engine.store
+        event = engine.intake.make_event(name, data)
+        now = engine.clock.now_ms()
         rec.status, rec.output, rec.ended_at = "completed", [event["id"]], now
         rec.attempts[-1].ended_at = now
-        with self.store.batch():
-            self.store.put_event(event)
-            self.store.save_step(rec)
-        self.wake()
+        with store.batch():
+            store.put_event(event)
+            store.save_step(rec)
+        engine.wake()
         return [event["id"]]
 
-    def start_child(
-        self: Engine, parent: RunRecord, rec: StepRecord, function: Any, data: Any
-    ) -> None:
+    def start_child(self, parent: RunRecord, rec: StepRecord, function: Any, data: Any) -> None:
         """Create a child run for `step.invoke`, linked both ways, in one transaction."""
+        engine = self.engine
+        store = engine.store
         fn_id = function.id if isinstance(function, Function) else function
-        if not isinstance(fn_id, str) or self.registry.get(fn_id) is None:
+        if not isinstance(fn_id, str) or engine.registry.get(fn_id) is None:
             raise InputError(f"step.invoke: no loaded function {fn_id!r}")
-        now = self.clock.now_ms()
-        event = self.make_event(f"invoke/{fn_id}", data)
+        now = engine.clock.now_ms()
+        event = engine.intake.make_event(f"invoke/{fn_id}", data)
         child = RunRecord(
             id=new_id(now),
             function=fn_id,
@@ -84,35 +100,35 @@ class StepServices:
         )
         rec.meta["child"] = child.id
         parent.children.append(child.id)
-        with self.store.batch():
-            self.store.create_runs([child])
-            self.store.save_step(rec, run=parent)
-        self.emit_run(child, "queued")
-        self.enqueue(child.id)
+        with store.batch():
+            store.create_runs([child])
+            store.save_step(rec, run=parent)
+        engine.emit_run(child, "queued")
+        engine.enqueue(child.id)
 
-    def _match_waits(self: Engine, event: dict[str, Any]) -> list[str]:
+    def match_waits(self, event: dict[str, Any]) -> list[str]:
         """Complete the waits this event satisfies (inside the intake transaction)."""
-        resumed = []
-        for key, wait in self.store.flags(f"wait/{event['name']}/").items():
+        store, resumed = self.engine.store, []
+        for key, wait in store.flags(f"wait/{event['name']}/").items():
             if event["ts"] < wait["since"]:
                 continue
             if wait.get("match"):
                 value = lookup(event, wait["match"])
                 if value is None or value != wait.get("expected"):
                     continue
-            run = self.store.get_run(wait["run"])
-            self.store.set_flag(key, None)
+            run = store.get_run(wait["run"])
+            store.set_flag(key, None)
             if run is None or run.finished:
                 continue
-            steps = {s.seq: s for s in self.store.load_steps(run.id)}
+            steps = {s.seq: s for s in store.load_steps(run.id)}
             rec = steps.get(wait["seq"])
             if rec is None or rec.status == "completed":
                 continue
-            now = self.clock.now_ms()
+            now = self.engine.clock.now_ms()
             rec.status, rec.output, rec.ended_at = "completed", event, now
             if rec.attempts:
                 rec.attempts[-1].ended_at = now
             run.status, run.wake_at = "queued", None
-            self.store.save_step(rec, run=run)
+            store.save_step(rec, run=run)
             resumed.append(run.id)
         return resumed

@@ -1,16 +1,15 @@
-"""Durable timers: a run's wake-up (retry backoff, sleep, wait timeout) is its run id in the heap;
-debounce windows, cron ticks and finish timeouts are `timer:`-prefixed ids. The heap is rebuilt
-from the journal on start, so a timer survives a restart."""
+"""The loop's cache of due times: ids by epoch ms, earliest first.
+
+A run's own wake-up (retry backoff, sleep, wait timeout) is its run id; debounce windows, cron
+ticks and finish timeouts are `timer:`-prefixed ids. The truth lives in the store (a suspended
+run's due time is indexed there, debounce windows and cron ticks are flags), so this heap only
+says when to look: it is rebuilt from the store on start, and a timer another runner set is
+found by the engine's poll of the store's due times.
+"""
 
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING
-
-from ..store import RunRecord
-
-if TYPE_CHECKING:
-    from ._engine import Engine
 
 __all__ = ["TIMER_PREFIX", "Timers"]
 
@@ -18,59 +17,46 @@ TIMER_PREFIX = "timer:"  # timers that are not a run's own wake-up: debounce, cr
 
 
 class Timers:
-    """Mixed into `Engine`; all on the loop thread."""
+    """A heap of (due ms, id) where setting an id again replaces its due time."""
 
-    def _set_timer(self: Engine, timer_id: str, at: int) -> None:
-        self._timer_at[timer_id] = at
-        heapq.heappush(self._timers, (at, timer_id))
-        self._poke()
+    def __init__(self) -> None:
+        """Start empty."""
+        self._heap: list[tuple[int, str]] = []
+        self._at: dict[str, int] = {}
 
-    def _next_timer(self: Engine, *, work_only: bool = False) -> int | None:
-        timers = self._timers
-        while timers and self._timer_at.get(timers[0][1]) != timers[0][0]:
-            heapq.heappop(timers)
+    def set(self, timer_id: str, at: int) -> None:
+        """Fire `timer_id` at epoch ms `at` (instead of any earlier setting)."""
+        self._at[timer_id] = at
+        heapq.heappush(self._heap, (at, timer_id))
+
+    def cancel(self, timer_id: str) -> None:
+        """Forget `timer_id` (a heap entry left behind is skipped when it surfaces)."""
+        self._at.pop(timer_id, None)
+
+    def next(self, *, work_only: bool = False) -> int | None:
+        """The earliest due time; `work_only` leaves cron ticks out (they recur forever, so
+        they are not work waiting to finish)."""
+        heap, at = self._heap, self._at
+        while heap and at.get(heap[0][1]) != heap[0][0]:
+            heapq.heappop(heap)
         if not work_only:
-            return timers[0][0] if timers else None
-        # cron ticks recur forever: they are not work that is waiting to finish
-        due = [
-            at
-            for at, tid in timers
-            if self._timer_at.get(tid) == at and not tid.startswith(f"{TIMER_PREFIX}cron/")
-        ]
+            return heap[0][0] if heap else None
+        due = [t for t, tid in heap if at.get(tid) == t and not tid.startswith(_CRON)]
         return min(due) if due else None
 
-    def _fire_timers(self: Engine) -> None:
-        now = self.clock.now_ms()
-        while True:
-            nxt = self._next_timer()
-            if nxt is None or nxt > now:
-                return
-            _, timer_id = heapq.heappop(self._timers)
-            del self._timer_at[timer_id]
-            if not timer_id.startswith(TIMER_PREFIX):
-                self._enqueue(timer_id)
-                continue
-            self._fire_special(timer_id.removeprefix(TIMER_PREFIX))
+    def pop_due(self, now: int) -> str | None:
+        """The id of the earliest timer due by `now`, taken off the heap; None when none is."""
+        nxt = self.next()
+        if nxt is None or nxt > now:
+            return None
+        _, timer_id = heapq.heappop(self._heap)
+        del self._at[timer_id]
+        return timer_id
 
-    def _fire_special(self: Engine, what: str) -> None:
-        run = None
-        if what.startswith("debounce/"):
-            run = self.flow.fire_debounce(what)
-        elif what.startswith("cron/"):
-            run = self.cron.fire(what.removeprefix("cron/"))
-        elif what.startswith("finish/"):
-            victim = self.store.get_run(what.removeprefix("finish/"))
-            if victim is not None and not victim.finished:
-                fn = self.registry.get(victim.function)
-                limit = fn.options.timeouts.get("finish") if fn else None
-                self._cancel_now(victim, f"timed out: did not finish within {limit or '?'}s")
-        if run is not None:
-            self.emit_run(run, "queued")
-            self._enqueue(run.id, run.meta.get("priority", 0))
+    def clear(self) -> None:
+        """Forget every timer."""
+        self._heap.clear()
+        self._at.clear()
 
-    def _arm_finish_timeout(self: Engine, run: RunRecord, started_at: int | None = None) -> None:
-        fn = self.registry.get(run.function)
-        finish = fn.options.timeouts.get("finish") if fn else None
-        started_at = started_at or run.started_at
-        if finish is not None and started_at is not None:
-            self._set_timer(f"{TIMER_PREFIX}finish/{run.id}", started_at + int(finish * 1000))
+
+_CRON = f"{TIMER_PREFIX}cron/"

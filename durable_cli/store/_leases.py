@@ -27,12 +27,11 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from ._records import RunRecord
+from ._records import TIMER_STATUSES, RunRecord
 from ._rows import Rows, after
 
-__all__ = ["TIMER_STATUSES", "Leases", "timer_key"]
+__all__ = ["Leases", "timer_key"]
 
-TIMER_STATUSES = frozenset({"retrying", "sleeping", "waiting"})
 _HOST = socket.gethostname()
 _DUE = "SELECT key FROM Cache WHERE key >= 'tm/' AND key <= ? AND raw = 1 ORDER BY key LIMIT ?"
 

@@ -10,6 +10,7 @@ __all__ = [
     "RUN_STATUSES",
     "STEP_STATUSES",
     "TERMINAL_RUN_STATUSES",
+    "TIMER_STATUSES",
     "Attempt",
     "RunRecord",
     "StepRecord",
@@ -28,6 +29,8 @@ RUN_STATUSES = (
 )
 TERMINAL_RUN_STATUSES = frozenset({"completed", "failed", "cancelled"})
 ACTIVE_RUN_STATUSES = frozenset(RUN_STATUSES) - TERMINAL_RUN_STATUSES
+# the statuses of a run that waits for a due time (retry backoff, sleep, wait timeout)
+TIMER_STATUSES = frozenset({"retrying", "sleeping", "waiting"})
 STEP_STATUSES = ("running", "retrying", "completed", "failed", "paused")
 
 

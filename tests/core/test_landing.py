@@ -36,8 +36,8 @@ def test_a_verdict_landing_between_serves_is_taken_by_the_next(store):
     release.set()
     (run,) = store.list_runs()
     wait_until(lambda: store.get_run(run.id).status == "completed", timeout=10)
-    wait_until(lambda: len(engine._landed) == 1, timeout=10)  # landed, with no loop to take it
+    wait_until(lambda: engine.flight.landed == 1, timeout=10)  # landed, with no loop to take it
     # bounded: a verdict nobody takes keeps the run in flight, and the serve would never idle
     asyncio.run(asyncio.wait_for(engine.serve(until_idle=True, idle_wait=0, recover=False), 10))
-    assert not engine._active and not engine._landed
+    assert not engine.schedule.active and not engine.flight.landed
     engine.close()
