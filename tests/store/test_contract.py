@@ -131,11 +131,11 @@ def test_runs_are_listed_newest_first_filtered_paged_and_counted(store: Store):
 
 
 def test_get_runs_reads_many_at_once_missing_ones_left_out(store: Store):
-    runs = [_run(i) for i in range(600)]
-    runs[7].event = {"pad": "x" * 100_000}
+    runs = [_run(i) for i in range(1200)]  # more ids than one SQLite statement may carry
+    runs[7].event = {"pad": "x" * 100_000}  # (a value file of its own on the embedded store)
     store.create_runs(runs)
     found = store.get_runs([r.id for r in runs] + ["NOSUCHRUN"])
-    assert len(found) == 600 and "NOSUCHRUN" not in found
+    assert len(found) == 1200 and "NOSUCHRUN" not in found
     assert found[runs[7].id] == runs[7]
     assert store.get_runs([]) == {}
 

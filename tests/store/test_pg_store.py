@@ -175,7 +175,7 @@ def test_revoking_a_runner_waits_for_its_write_in_flight(pg_server):
     wait_until(
         lambda: _sql(
             url,
-            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
         ),
         what="the revocation to wait for the write in flight",
     )

@@ -13,7 +13,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from ...errors import InputError, LeaseLost, StateError
 
 __all__ = [
-    "LEASE_LOST",
     "Backoff",
     "connect",
     "describe",
@@ -24,7 +23,6 @@ __all__ = [
     "translate",
 ]
 
-LEASE_LOST = "DL001"  # the SQLSTATE `durable.hold_lease` raises (see `_schema`)
 # connection exception, insufficient resources, operator intervention (a restart, a cancel),
 # and a transaction the server rolled back to break a deadlock or a serialization conflict
 _RETRIABLE_CLASSES = ("08", "53", "57")
@@ -97,8 +95,6 @@ def reason(exc: BaseException) -> str:
 
 def translate(exc: BaseException, url: str) -> BaseException:
     """The error a user sees for a database error: `LeaseLost`, or a one-line `StateError`."""
-    if isinstance(exc, psycopg.Error) and exc.sqlstate == LEASE_LOST:
-        return LeaseLost(f"{describe(url)}: this runner's lease was revoked: write refused")
     if isinstance(exc, StateError | LeaseLost | InputError):
         return exc
     if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:

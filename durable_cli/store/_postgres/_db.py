@@ -5,9 +5,12 @@ database.
   statement is its own transaction, one round trip.
 - A transaction (`transaction()`, the store's `batch()`) holds one connection for this thread;
   every store call the thread makes inside it joins it. It begins with `BEGIN` and, for a
-  runner, the fence (`durable.hold_lease`), sent together as one round trip.
-- A fenced single statement carries the fence as a materialised CTE (`fenced()`): the write and
-  its check are one round trip and one commit.
+  runner, the fence, sent together as one round trip.
+- The fence is the runner's lease row, read `FOR KEY SHARE`: it must still hold the runner's
+  token, and it stays locked until the commit. Revoking a runner deletes its row, which waits
+  for the runner's writes in flight; every later write finds the row gone (`LeaseLost`), and a
+  renewal (which changes no key) never waits for a write. A fenced single statement carries the
+  fence as a materialised CTE (`fenced()`): the write and its check are one round trip.
 - Lost connections (a restart, a network cut) are retried with jittered backoff, for the errors
   `_connect.is_retriable` names only. A transaction whose COMMIT got no answer is looked up by
   its transaction id (`txid_status`) once the database is back: committed work is never done
@@ -24,7 +27,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from ...errors import StateError
+from ...errors import LeaseLost, StateError
 from ._connect import Backoff, connect, is_retriable, reason, translate
 from ._schema import NAME_NS
 
@@ -33,7 +36,8 @@ __all__ = ["Database", "RolledBack"]
 T = TypeVar("T")
 
 _MAX_IDLE = 16  # pooled connections kept beyond that are closed when handed back
-_FENCE_CTE = "fence AS MATERIALIZED (SELECT durable.hold_lease(%s, %s) AS ok)"
+_FENCE = "SELECT true AS ok FROM durable.runners WHERE id = %s AND token = %s FOR KEY SHARE"
+_FENCE_CTE = f"fence AS MATERIALIZED ({_FENCE})"
 
 
 class RolledBack(StateError):
@@ -158,8 +162,8 @@ class Database:
 
     def fenced(self, ctes: str, main: str, args: list[Any]) -> list[tuple[Any, ...]]:
         """`WITH <fence>, <ctes> <main>` in one statement: written only while this runner's
-        lease holds (raises `LeaseLost` otherwise). The CTEs join `fence` (`FROM fence, …`) so
-        nothing is written before it is checked; `main` must read `fence` too. Without a lease
+        lease holds (raises `LeaseLost` otherwise). The CTEs join `fence` (`FROM fence, …`), so
+        nothing is written without it; `main` must select one row from `fence`. Without a lease
         (not a runner, or inside a transaction, whose BEGIN checked it) the fence is a constant."""
         fence = self.fence
         if fence is None or self.in_transaction:
@@ -167,7 +171,14 @@ class Database:
         else:
             head, first = _FENCE_CTE, list(fence)
         statement = f"WITH {head}{', ' if ctes else ''}{ctes} {main}"
-        return self.query(statement, first + args)
+        rows = self.query(statement, first + args)
+        if not rows:
+            raise self._lease_lost()
+        return rows
+
+    def _lease_lost(self) -> LeaseLost:
+        runner = self.fence[0] if self.fence else "?"
+        return LeaseLost(f"{self.url}: the lease of runner {runner} was revoked: write refused")
 
     @contextlib.contextmanager
     def transaction(self, *, fenced: bool = True) -> Iterator[psycopg.Connection]:
@@ -219,10 +230,10 @@ class Database:
         """A connection with a transaction begun, its id, the fence checked: one round trip,
         retried while the database is out of reach."""
         fence = self.fence if fenced else None
-        check = sql.SQL("")
+        begin = sql.SQL("BEGIN; SELECT txid_current()")
         if fence is not None:
-            check = sql.SQL(", durable.hold_lease({}, {})").format(*map(sql.Literal, fence))
-        begin = sql.SQL("BEGIN; SELECT txid_current(){}").format(check)
+            check = sql.SQL(_FENCE.replace("%s", "{}")).format(*map(sql.Literal, fence))
+            begin = sql.SQL("{}; {}").format(begin, check)
         backoff = Backoff(self.retry_s)
         while True:
             con = None
@@ -230,7 +241,11 @@ class Database:
                 con = self._take()
                 cur = con.execute(begin)
                 cur.nextset()
-                return con, cur.fetchone()[0]
+                xid = cur.fetchone()[0]
+                if fence is not None and (not cur.nextset() or cur.fetchone() is None):
+                    self._rollback(con)
+                    raise self._lease_lost()
+                return con, xid
             except psycopg.Error as exc:
                 if con is not None:
                     self._rollback(con)

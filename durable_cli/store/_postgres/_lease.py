@@ -6,9 +6,9 @@ a runner only by revoking that runner's row, and every write a runner makes is f
 
 - Time is the database's (`now()`): runners on machines whose clocks disagree still agree on
   whose lease ran out.
-- The fence is `durable.hold_lease` (see `_schema`): a shared advisory lock on the runner, then
-  its row. Revoking takes that lock exclusively before deleting the row, so it waits for the
-  runner's writes in flight, and every later write finds the row gone (`LeaseLost`).
+- The fence is the runner's row, read `FOR KEY SHARE` by each write (`_db`). Revoking deletes
+  the row, so it waits for the runner's writes in flight, and every later write finds the row
+  gone (`LeaseLost`).
 - Claims lock the rows they take (`FOR UPDATE SKIP LOCKED`: two runners never wait on each
   other for the same batch) and re-check each run before taking it, in one transaction.
 - A due time is a run in a timer status with `wake_at` set; a runner that claims it writes its
@@ -36,12 +36,8 @@ __all__ = ["PgLeases"]
 _HOST = socket.gethostname()
 _TIMERS = ", ".join(f"'{s}'" for s in sorted(TIMER_STATUSES))
 
-# revoke every runner whose lease ran out: lock each (waiting for its writes in flight), delete
-_REVOKE = """
-WITH dead AS (SELECT id FROM durable.runners WHERE until < now() FOR UPDATE SKIP LOCKED),
-locked AS (SELECT id, pg_advisory_xact_lock(1, hashtext(id))::text FROM dead)
-DELETE FROM durable.runners r USING locked WHERE r.id = locked.id RETURNING r.id
-"""
+# revoke every runner whose lease ran out (the delete waits for its writes in flight)
+_REVOKE = "DELETE FROM durable.runners WHERE until < now() RETURNING id"
 _ORPHAN = "(owner IS NULL OR NOT EXISTS (SELECT 1 FROM durable.runners x WHERE x.id = owner))"
 _DUE_WHERE = (
     f"status IN ({_TIMERS}) AND wake_at IS NOT NULL AND wake_at <= %s AND {_ORPHAN}"
@@ -113,9 +109,8 @@ class PgLeases:
         are anyone's at once."""
         if self._token is not None:
             self._db.run(
-                "WITH locked AS (SELECT pg_advisory_xact_lock(1, hashtext(%s))::text)"
-                " DELETE FROM durable.runners USING locked WHERE id = %s AND token = %s",
-                (self.runner_id, self.runner_id, self._token),
+                "DELETE FROM durable.runners WHERE id = %s AND token = %s",
+                (self.runner_id, self._token),
             )
         self._db.fence = None
         self.runner_id = self._token = None

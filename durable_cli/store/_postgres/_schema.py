@@ -1,5 +1,4 @@
-"""The `durable` schema: its tables, the functions that fence writes and count flow budgets,
-and its version row.
+"""The `durable` schema: its tables, the functions that count flow budgets, its version row.
 
 Created on first use, in one transaction under an advisory lock (two processes starting on a
 new database at once: one creates, the other waits and finds it done); the version is read
@@ -18,17 +17,14 @@ import psycopg
 
 from ...errors import SchemaVersionError, StateError
 
-__all__ = ["LEASE_NS", "NAME_NS", "SCHEMA_VERSION", "SLOT_NS", "WINDOW_NS", "ensure_schema"]
+__all__ = ["NAME_NS", "SCHEMA_VERSION", "SLOT_NS", "WINDOW_NS", "ensure_schema"]
 
 SCHEMA_VERSION = 1
 _CREATE_LOCK = 0x64757261626C65  # pg_advisory_xact_lock key of schema creation ("durable")
 
-# Advisory lock namespaces (the first key of the two-key form): a runner's lease, a concurrency
-# key, a flow window, a name a transaction reads and writes under (`Database.lock_in_transaction`).
-# A fenced write holds its runner's lock shared until it commits; revoking a runner takes it
-# exclusively, so it waits for that runner's writes in flight and every later one finds the row
-# gone.
-LEASE_NS, SLOT_NS, WINDOW_NS, NAME_NS = 1, 2, 3, 4
+# Advisory lock namespaces (the first key of the two-key form): a concurrency key, a flow window,
+# a name a transaction reads and writes under (`Database.lock_in_transaction`)
+SLOT_NS, WINDOW_NS, NAME_NS = 2, 3, 4
 
 _DDL = f"""
 CREATE SCHEMA IF NOT EXISTS durable;
@@ -65,20 +61,6 @@ CREATE TABLE durable.slots (
 CREATE TABLE durable.windows (
     key text COLLATE "C" NOT NULL, at bigint NOT NULL, id text COLLATE "C" NOT NULL,
     PRIMARY KEY (key, at, id));
-
--- The fence of every write a runner makes: its lease row must still hold its token. The lock
--- is taken first and the row read after it, with a fresh snapshot (a volatile function's each
--- query has one), so a revocation that committed while this waited is seen.
-CREATE FUNCTION durable.hold_lease(runner text, tok text) RETURNS boolean
-LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-    PERFORM pg_advisory_xact_lock_shared({LEASE_NS}, hashtext(runner));
-    PERFORM 1 FROM durable.runners WHERE id = runner AND token = tok;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'lease of runner % was revoked', runner USING ERRCODE = 'DL001';
-    END IF;
-    RETURN true;
-END $$;
 
 -- One of `lim` concurrency slots of a key for a run: true when it holds one now. The key's
 -- lock serialises its budget alone (SKIP LOCKED would let two runners spend one slot).
