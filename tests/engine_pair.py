@@ -16,19 +16,24 @@ from durable_cli.engine import Change, Engine, Registry, VirtualClock, WallClock
 from durable_cli.store import Store
 
 __all__ = [
+    "LEASE_S",
     "SCENARIOS",
+    "Pair",
     "a_concurrency_key_of_one_holds_across_engines",
     "a_cron_tick_fires_once",
     "a_paused_engine_loses_its_run_and_its_late_write_is_refused",
     "a_timer_fires_once",
     "each_run_executes_on_one_engine_and_each_step_once",
+    "engines",
+    "finished",
+    "serve_both",
 ]
 
 LEASE_S = 0.4
 Pair = tuple[Store, Store]
 
 
-async def _serve_both(a: Engine, b: Engine, until: Any, timeout: float = 30.0) -> None:
+async def serve_both(a: Engine, b: Engine, until: Any, timeout: float = 30.0) -> None:
     """Serve both engines until `until()` holds (polled), then stop them."""
     stop = asyncio.Event()
     tasks = [asyncio.ensure_future(e.serve(stop=stop)) for e in (a, b)]
@@ -45,12 +50,14 @@ async def _serve_both(a: Engine, b: Engine, until: Any, timeout: float = 30.0) -
         await asyncio.gather(*tasks)
 
 
-def _finished(store: Store, n: int) -> bool:
+def finished(store: Store, n: int) -> bool:
+    """Whether `n` runs (or more) exist and all of them finished."""
     runs = list(store.list_runs())
     return len(runs) >= n and all(r.finished for r in runs)
 
 
-def _engines(stores: tuple[Store, Store], *fns: Any, **kw: Any):
+def engines(stores: Pair, *fns: Any, **kw: Any) -> list[Engine]:
+    """One engine per store object, on wall-clock time with a short lease."""
     return [
         Engine(st, Registry(list(fns)), clock=WallClock(), lease_s=LEASE_S, **kw) for st in stores
     ]
@@ -71,10 +78,10 @@ def each_run_executes_on_one_engine_and_each_step_once(stores: Pair) -> None:
     def three(event, step):
         return [step.run(n, work, event.data["i"], n) for n in ("a", "b", "c")]
 
-    a, b = _engines(stores, three, concurrency=4)
+    a, b = engines(stores, three, concurrency=4)
     for i in range(40):
         a.send("go", {"i": i})
-    asyncio.run(_serve_both(a, b, lambda: _finished(stores[0], 40)))
+    asyncio.run(serve_both(a, b, lambda: finished(stores[0], 40)))
     a.close()
     b.close()
 
@@ -105,7 +112,7 @@ def a_paused_engine_loses_its_run_and_its_late_write_is_refused(stores: Pair) ->
     def one(event, step):
         return step.run("slow", slow, "x")
 
-    a, b = _engines(stores, one)
+    a, b = engines(stores, one)
     changes: list[Change] = []
     a.add_listener(changes.append)
 
@@ -119,7 +126,7 @@ def a_paused_engine_loses_its_run_and_its_late_write_is_refused(stores: Pair) ->
         a.lease.paused = True  # the process is frozen: it renews nothing
         paused_at = time.monotonic()
         task_b = asyncio.ensure_future(b.serve(stop=stop))
-        while not _finished(stores[1], 1):
+        while not finished(stores[1], 1):
             assert time.monotonic() - paused_at < LEASE_S * 5 + 5, "no takeover"
             await asyncio.sleep(0.01)
         taken_after = time.monotonic() - paused_at
@@ -165,10 +172,10 @@ def a_timer_fires_once(stores: Pair) -> None:
         step.run("flaky", flaky, i)
         step.run("after", after_sleep.append, i)
 
-    a, b = _engines(stores, nap, concurrency=4)
+    a, b = engines(stores, nap, concurrency=4)
     for i in range(12):
         (a if i % 2 else b).send("go", {"i": i})
-    asyncio.run(_serve_both(a, b, lambda: _finished(stores[0], 12)))
+    asyncio.run(serve_both(a, b, lambda: finished(stores[0], 12)))
     a.close()
     b.close()
     assert sorted(after_sleep) == list(range(12))
@@ -193,10 +200,10 @@ def a_concurrency_key_of_one_holds_across_engines(stores: Pair) -> None:
         step.run("hold", hold)
         step.run("again", hold)
 
-    a, b = _engines(stores, serial, concurrency=8)
+    a, b = engines(stores, serial, concurrency=8)
     for _ in range(12):
         a.send("go", {})
-    asyncio.run(_serve_both(a, b, lambda: _finished(stores[0], 12)))
+    asyncio.run(serve_both(a, b, lambda: finished(stores[0], 12)))
     a.close()
     b.close()
     assert peak[0] == 1

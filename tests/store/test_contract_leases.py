@@ -238,3 +238,14 @@ def test_a_notify_wakes_a_runner_in_another_process(backend):
     assert not _readable(fd, 0)
     sender.notify()
     assert _readable(fd, 10)
+
+
+def test_a_runner_never_revokes_itself(backend):
+    store, observer = _runner(backend(), "me", LEASE_MS), backend()
+    runner = store.leases
+    wait_until(lambda: _lapsed(observer, runner.runner_id), what="the lease to lapse")
+    # its lease ran out (the database was away, say): its own claims leave its row alone
+    runner.take_over(("queued", "running"))
+    runner.claim_due(10**15)
+    assert runner.renew(60_000) is True
+    assert observer.leases.runners()[runner.runner_id]["live"]

@@ -36,8 +36,10 @@ __all__ = ["PgLeases"]
 _HOST = socket.gethostname()
 _TIMERS = ", ".join(f"'{s}'" for s in sorted(TIMER_STATUSES))
 
-# revoke every runner whose lease ran out (the delete waits for its writes in flight)
-_REVOKE = "DELETE FROM durable.runners WHERE until < now() RETURNING id"
+# revoke every other runner whose lease ran out (the delete waits for its writes in flight); a
+# runner never revokes itself: its lease may have run out while the database was away, and it
+# renews it on its next turn unless another runner revoked it meanwhile
+_REVOKE = "DELETE FROM durable.runners WHERE until < now() AND id IS DISTINCT FROM %s"
 _ORPHAN = "(owner IS NULL OR NOT EXISTS (SELECT 1 FROM durable.runners x WHERE x.id = owner))"
 _DUE_WHERE = (
     f"status IN ({_TIMERS}) AND wake_at IS NOT NULL AND wake_at <= %s AND {_ORPHAN}"
@@ -139,7 +141,7 @@ class PgLeases:
         bound = "" if limit is None else f" LIMIT {int(limit)}"
 
         def take(con: psycopg.Connection) -> list[RunRecord]:
-            con.execute(_REVOKE)
+            con.execute(_REVOKE, (me,))
             con.execute(
                 "DELETE FROM durable.slots s WHERE s.runner IS NULL OR NOT EXISTS"
                 " (SELECT 1 FROM durable.runners r WHERE r.id = s.runner)"
@@ -170,7 +172,7 @@ class PgLeases:
             return run  # (mine already: nothing to lock)
 
         def take(con: psycopg.Connection) -> RunRecord | None:
-            con.execute(_REVOKE)
+            con.execute(_REVOKE, (me,))
             row = con.execute(
                 f"SELECT body, owner, {_ORPHAN} FROM durable.runs WHERE id = %s FOR UPDATE",
                 (run_id,),
@@ -202,7 +204,7 @@ class PgLeases:
         me = self.runner_id
 
         def take(con: psycopg.Connection) -> list[RunRecord]:
-            con.execute(_REVOKE)
+            con.execute(_REVOKE, (me,))
             rows = con.execute(_CLAIM_DUE, (now_ms, limit)).fetchall()
             runs = [_record(body, me) for (body,) in rows]
             return self._take(con, [r for r in runs if not r.finished and _may_go(r, now_ms)])
