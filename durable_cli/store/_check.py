@@ -8,7 +8,6 @@ where there is one, what to do.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shlex
@@ -23,6 +22,7 @@ from diskcache.core import MODE_PICKLE
 from ._failures import PendingFailure
 from ._files import DB, INIT_PREFIX, LOCK, SCHEMA_VERSION, WAKE, file_problem
 from ._open import raw_reads_safe
+from ._runner import runner_pid
 
 __all__ = ["Finding", "count_statuses", "inspect_state"]
 
@@ -359,23 +359,14 @@ def _check_failures(con: sqlite3.Connection, path: str, found: list[Finding]) ->
 
 def _check_runner(path: str, found: list[Finding]) -> None:
     lock = os.path.join(path, LOCK)
-    try:
-        fd = os.open(lock, os.O_RDONLY)
-    except FileNotFoundError:
+    if not os.path.exists(lock):
         found.append(Finding("info", "runner", "no runner has locked this state dir yet", path))
         return
-    try:
-        try:
-            # flock, not fcntl: closing this descriptor can't drop anyone's SQLite locks
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            pid = os.pread(fd, 64, 0).decode(errors="replace").strip()
-            found.append(Finding("info", "runner", f"a runner is up (process {pid})", lock))
-            return
-        fcntl.flock(fd, fcntl.LOCK_UN)
+    pid = runner_pid(path)
+    if pid is None:
         found.append(Finding("info", "runner", "no runner is up", lock))
-    finally:
-        os.close(fd)
+    else:
+        found.append(Finding("info", "runner", f"a runner is up (process {pid or '?'})", lock))
 
 
 def count_statuses(con: sqlite3.Connection) -> tuple[Counter[str], int]:

@@ -4,11 +4,32 @@ processes poke it through. Files beside the journal, not rows in it."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 
-from ._files import lock_runner, notify, open_wake
+from ._files import LOCK, lock_runner, notify, open_wake
 
-__all__ = ["RunnerCoordination"]
+__all__ = ["RunnerCoordination", "runner_pid"]
+
+
+def runner_pid(path: str) -> int | None:
+    """The process id of the runner holding the state dir's lock (0: it didn't say), or None
+    when no runner is up. Changes nothing."""
+    try:
+        fd = os.open(os.path.join(path, LOCK), os.O_RDONLY)
+    except OSError:
+        return None  # no lock file: no runner ever started here
+    try:
+        try:
+            # flock, not fcntl: closing this descriptor can't drop anyone's SQLite locks
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+            return int(holder) if holder.isdigit() else 0
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 class RunnerCoordination:
