@@ -18,11 +18,16 @@ __all__ = [
     "clear_all_failures",
     "clear_failure",
     "continue_run",
+    "end_sleeps",
     "find_run",
     "inject_failure",
     "make_event",
+    "next_step",
+    "paused_for_step",
     "queue_event",
     "replay_run",
+    "resume_stepped",
+    "retry_now",
     "set_step_mode",
     "submit_event",
     "validate_failure",
@@ -179,16 +184,22 @@ def _check_step_and_scope(step_id: str, run_id: str | None, function_id: str | N
         raise InputError("say which run (--run RUN_ID) or which function (--function FN_ID)")
 
 
-def replay_run(store: Store, run_id: str, from_step: str | None = None) -> RunRecord:
-    """Queue a new run with the same event; with `from_step`, earlier steps are copied over."""
+def replay_run(
+    store: Store, run_id: str, from_step: str | None = None, *, data: Any = None
+) -> RunRecord:
+    """Queue a new run with the same event; with `from_step`, earlier steps are copied over.
+
+    With `data` (a JSON object), the new run's event carries it instead: a new event of the
+    same name, recorded in the journal but not queued (only the new run takes it)."""
     source = find_run(store, run_id)
+    event = source.event if data is None else make_event(source.event["name"], data)
     journal = sorted(store.load_steps(source.id), key=lambda s: s.seq)
     copied: list[StepRecord] = []
     now = _wall_ms()
     new = RunRecord(
         id=new_id(now),
         function=source.function,
-        event=source.event,
+        event=event,
         status="queued",
         replay_of=source.id,
         created_at=now,
@@ -221,6 +232,8 @@ def replay_run(store: Store, run_id: str, from_step: str | None = None) -> RunRe
             )
         new.meta["replay_from"] = from_step
     with store.batch():
+        if event is not source.event:
+            store.put_event(event, queue=False)
         store.create_runs([new], copied)
         store.set_flag(f"runq/{new.id}", True)  # the runner's cue to pick it up
     store.notify()
@@ -251,9 +264,59 @@ def continue_run(store: Store, run_id: str) -> RunRecord:
         raise InputError(f"run {run.id} is {run.status}, not held for a code change")
     run.meta["ignore_code_change"] = True
     run.meta.pop("code_change", None)
+    return _requeue(store, run)
+
+
+def next_step(store: Store, run_id: str) -> RunRecord:
+    """Step mode, from any process: let one more step of a run paused before it go (a runner
+    up takes it at once; with none up, the next one to start does)."""
+    with store.batch():  # looked at and changed in one transaction: no runner step between
+        run = find_run(store, run_id)
+        if not paused_for_step(store, run):
+            raise InputError(f"run {run.id} is {run.status}, not paused in step mode")
+        run.grants += 1
+        return _requeue(store, run)
+
+
+def resume_stepped(store: Store, run_id: str) -> RunRecord | None:
+    """From any process, once step mode is off: a run paused before a step goes on (None: the
+    run was not paused there, so nothing changed)."""
+    with store.batch():
+        run = find_run(store, run_id)
+        return _requeue(store, run) if paused_for_step(store, run) else None
+
+
+def paused_for_step(store: Store, run: RunRecord) -> bool:
+    """Whether step mode holds `run` before a step (its journal has that step `paused`)."""
+    return run.status == "paused" and any(s.status == "paused" for s in store.load_steps(run.id))
+
+
+def retry_now(store: Store, run_id: str, now_ms: int | None = None) -> RunRecord:
+    """From any process: skip the backoff of a retrying run or the rest of a sleep; the run goes
+    on now (a runner up takes it at once; with none up, the next one to start does)."""
+    with store.batch():
+        run = find_run(store, run_id)
+        if run.status not in ("retrying", "sleeping"):
+            raise InputError(f"run {run.id} is {run.status}, not retrying or sleeping")
+        end_sleeps(store, run, _wall_ms() if now_ms is None else now_ms)
+        run.wake_at = None
+        return _requeue(store, run)
+
+
+def end_sleeps(store: Store, run: RunRecord, now_ms: int) -> None:
+    """Make the unfinished sleeps of `run` due at `now_ms` (the step sees its time has come)."""
+    for rec in store.load_steps(run.id):
+        if rec.kind == "sleep" and rec.status != "completed":
+            rec.meta["until"] = now_ms
+            store.save_step(rec)
+
+
+def _requeue(store: Store, run: RunRecord) -> RunRecord:
+    """Queue a suspended run again and leave the runner its cue (runs queued by another process
+    are picked up from these notes when it is poked, or when it starts)."""
     run.status, run.reason = "queued", None
     with store.batch():
         store.save_run(run)
-        store.set_flag(f"runq/{run.id}", True)  # the runner's cue to pick it up
+        store.set_flag(f"runq/{run.id}", True)
     store.notify()
     return run

@@ -121,10 +121,7 @@ class Controls:
             raise InputError(f"run {run.id} is {run.status}, not waiting for a timer")
         now = engine.clock.now_ms()
         if run.status == "sleeping":
-            for rec in engine.store.load_steps(run.id):
-                if rec.kind == "sleep" and rec.status != "completed":
-                    rec.meta["until"] = now
-                    engine.store.save_step(rec)
+            actions.end_sleeps(engine.store, run, now)
         run.wake_at = now
         engine.store.save_run(run)
         engine.set_timer(run.id, now)
