@@ -1,7 +1,9 @@
 """One call of a handler for one run: the replay core behind every `step` method.
 
-The sdk's `Step` and `AsyncStep` call `begin` and `complete`; everything that decides what a step
-does (replay, injected failure, step mode, retry, journaling, code-change checks) lives here once.
+The sdk's `Step` and `AsyncStep` call `begin` and `complete`. This decides, once for every kind,
+what a step asked for means against the journal (its id, its order, replay, code-change holds)
+and drives the journal writes; what a new step of a kind does lives in that kind's module
+(`kinds/`), which works through this class's public methods (the `kinds.Host` surface).
 """
 
 from __future__ import annotations
@@ -13,20 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     ControlFlow,
-    InjectedFailure,
     OutputNotStorableError,
     RunCancelled,
     StateError,
     StepError,
     Suspend,
-    is_retriable,
 )
 from ..sdk import AsyncStep, Event, Function, Outcome, Plan, Step
-from ..store import Attempt, RunRecord, StepRecord, dumps, loads
-from ._backoff import retry_delay_s
+from ..store import RunRecord, StepRecord
 from ._describe import describe_error
 from ._listener import Change
-from ._tools import ToolSteps
+from ._values import as_stored, short_error
+from .kinds import KINDS, RUN, Write
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -39,10 +39,10 @@ class _JournalFailed(ControlFlow):
 
 
 _SETTLED = ("completed", "failed")
-
-# a step write the shared core asks its driver for: the step, its run (written with it, for a
-# retry or in step mode) and the injected failure it used up
-Write = tuple[StepRecord, RunRecord | None, str | None]
+# the `run` kind under a name of this module's own: CPython 3.11 compiles `name.method(...)` on
+# an imported name as an attribute load plus a call (it guesses a module), which makes a bound
+# method on every step; on an assigned name the call takes the method-call fast path
+_RUN = RUN
 
 
 @dataclass(slots=True)
@@ -53,8 +53,8 @@ class Verdict:
     wake_at: int | None = None
 
 
-class Invocation(ToolSteps):
-    """Implements the sdk's `StepDriver` for one resume of one run."""
+class Invocation:
+    """Implements the sdk's `StepDriver` for one resume of one run, and `kinds.Host` for kinds."""
 
     def __init__(self, engine: Engine, fn: Function, run: RunRecord, journal: list[StepRecord]):
         """Bind to a run and its journal (loaded once for this invocation)."""
@@ -70,21 +70,23 @@ class Invocation(ToolSteps):
         self.cancelled = False
         self.verdict: Verdict | None = None
 
-    # -- helpers ------------------------------------------------------------------------------
-    def _now(self) -> int:
+    # -- kinds.Host: what step kinds may use ------------------------------------------------
+    def now(self) -> int:
+        """The engine clock's time, epoch milliseconds."""
         return self.engine.clock.now_ms()
 
-    def _emit(self, kind: str, **fields: Any) -> None:
+    def emit(self, kind: str, **fields: Any) -> None:
+        """Tell the engine's listeners about a change of this run (skipped when none listen)."""
         engine = self.engine
         if engine.has_listeners:  # a Change costs more than the rest of a step's bookkeeping
             run = self.run
             at = engine.clock.now_ms()
             engine.emit(Change(kind=kind, at=at, run_id=run.id, function=run.function, **fields))
 
-    def _emit_step(
+    def emit_step(
         self, at: int, sid: str, status: str, attempt: int, duration_ms: int | None = None
     ) -> None:
-        """`_emit` for the two changes every step makes (it starts, it completes)."""
+        """`emit` for the two changes every `run` step makes (it starts, it completes)."""
         engine = self.engine
         if engine.has_listeners:
             run = self.run
@@ -92,24 +94,18 @@ class Invocation(ToolSteps):
             change = Change("step", at, run.id, run.function, sid, status, attempt, duration_ms)
             engine.emit(change)
 
-    def _resolve(self, step_id: str) -> str:
-        with self._lock:  # async handlers may ask from several tasks; ids follow call order
-            n = self._counts.get(step_id, 0)
-            self._counts[step_id] = n + 1
-        return step_id if n == 0 else f"{step_id}:{n}"
-
-    def _new_record(
-        self, sid: str, kind: str, now: int | None = None, /, **meta: Any
-    ) -> StepRecord:
+    def new_record(self, sid: str, kind: str, now: int | None = None, /, **meta: Any) -> StepRecord:
+        """A new step record, next in the run's order, known to this invocation's journal."""
         with self._lock:
             seq = self._next_seq
             self._next_seq += 1
-        started = self._now() if now is None else now
+        started = self.now() if now is None else now
         rec = StepRecord(self.run.id, sid, seq, kind=kind, started_at=started, meta=meta)
         self.journal[sid] = rec
         return rec
 
-    def _suspend(self, status: str, wake_at: int | None, reason: str | None = None) -> Suspend:
+    def suspend(self, status: str, wake_at: int | None, reason: str | None = None) -> Suspend:
+        """Set the run's new status and wake time; return the signal that unwinds the handler."""
         previous = self.verdict
         if previous is not None and previous.wake_at is not None and wake_at is not None:
             wake_at = min(wake_at, previous.wake_at)  # parallel steps: the first retry wakes it
@@ -118,6 +114,13 @@ class Invocation(ToolSteps):
         self.run.reason = reason
         self.verdict = Verdict(status, wake_at)
         return Suspend(status)
+
+    # -- the order of steps -----------------------------------------------------------------
+    def _resolve(self, step_id: str) -> str:
+        with self._lock:  # async handlers may ask from several tasks; ids follow call order
+            n = self._counts.get(step_id, 0)
+            self._counts[step_id] = n + 1
+        return step_id if n == 0 else f"{step_id}:{n}"
 
     def _check_order(self, sid: str, rec: StepRecord | None) -> None:
         """Hold the run when the code asks for steps in an order its journal contradicts.
@@ -145,16 +148,16 @@ class Invocation(ToolSteps):
 
     def _hold_code_changed(self, reason: str, *, first: str, new: str) -> None:
         self.run.meta["code_change"] = {"journal_step": first, "code_step": new}
-        err = self._suspend("paused", None, reason)
+        err = self.suspend("paused", None, reason)
         self.engine.store.save_run(self.run)
-        self._emit(
+        self.emit(
             "code_changed",
             status="paused",
             step_id=new,
             error=reason,
             detail={"journal_step": first, "code_step": new},
         )
-        self._emit("run", status="paused", error=reason)
+        self.emit("run", status="paused", error=reason)
         raise err
 
     def run_coroutine(self, coro: Coroutine[Any, Any, Any]) -> Any:
@@ -185,80 +188,23 @@ class Invocation(ToolSteps):
                         error=StepError.from_dict(sid, rec.error or {}, len(rec.attempts))
                     ),
                 )
-        if kind == "run":  # nine steps in ten: no handler lookup by name
-            return self._begin_run(sid, rec, opts.get("retries"))
-        handler = getattr(self, f"_begin_{kind}")
-        return handler(sid, rec, **opts)
+        if kind == "run":  # nine steps in ten: no lookup in the table
+            return _RUN.begin(self, sid, rec, opts.get("retries"))
+        return KINDS[kind].begin(self, sid, rec, **opts)
 
     def _replayed_value(self, rec: StepRecord) -> Any:
-        if rec.kind == "wait" and rec.output is not None:
-            return Event.from_dict(rec.output)
-        return rec.output
+        if rec.kind == "run":  # a plain step's output is its value
+            return rec.output
+        return KINDS[rec.kind].replayed(rec.output)
 
     def complete(self, plan: Plan, outcome: Outcome) -> Any:
         """Journal an executed `run` step: its value, a retry (suspend) or a failure."""
-        return self._drive(self._complete(plan, outcome))
+        return self._drive(_RUN.complete(self, plan, outcome))
 
     def acomplete(self, plan: Plan, outcome: Outcome) -> Coroutine[Any, Any, Any]:
         """`complete` for an `async def` handler: the write joins the loop's shared commit."""
         # the driver's coroutine itself, not one wrapping it: a layer less on every resume
-        return self._adrive(self._complete(plan, outcome))
-
-    def _complete(self, plan: Plan, outcome: Outcome) -> Generator[Write, Any, Any]:
-        rec, retries, inject_key = plan.token
-        now = self._now()
-        attempt = rec.attempts[-1]
-        attempt.ended_at = now
-        if outcome.ok:
-            try:
-                value = _as_stored(outcome.value)
-            except (TypeError, ValueError) as exc:
-                outcome = Outcome(
-                    error=OutputNotStorableError(rec.id, type(outcome.value).__name__, str(exc))
-                )
-            else:
-                rec.status, rec.output, rec.error, rec.ended_at = "completed", value, None, now
-                yield self._write(rec, inject_key)
-                made = len(rec.attempts)
-                self._emit_step(now, rec.id, "completed", made, now - attempt.started_at)
-                return value
-        err = outcome.error
-        assert err is not None
-        if isinstance(err, ControlFlow | KeyboardInterrupt | SystemExit):
-            raise err
-        attempt.error = describe_error(err)
-        attempt.injected = isinstance(err, InjectedFailure)
-        rec.error = attempt.error
-        allowed = self.fn.retries if retries is None else retries
-        made = len(rec.attempts)
-        if is_retriable(err) and made <= allowed:
-            wake = now + int(retry_delay_s(self.fn.backoff, made, err) * 1000)
-            rec.status = "retrying"
-            signal = self._suspend("retrying", wake)
-            yield self._write(rec, inject_key, with_run=True)
-            self._emit_attempt(rec, err, wake_at=wake)
-            self._emit("run", status="retrying", detail={"wake_at": wake})
-            raise signal
-        rec.status, rec.ended_at = "failed", now
-        yield self._write(rec, inject_key)
-        self._emit_attempt(rec, err)
-        raise StepError.from_dict(rec.id, rec.error, made) from err
-
-    def _emit_attempt(self, rec: StepRecord, err: BaseException, **detail: Any) -> None:
-        attempt = rec.attempts[-1]
-        self._emit(
-            "step",
-            step_id=rec.id,
-            status=rec.status,
-            attempt=len(rec.attempts),
-            duration_ms=(attempt.ended_at or attempt.started_at) - attempt.started_at,
-            error=_short(err),
-            detail=detail,
-        )
-
-    def _write(self, rec: StepRecord, inject_key: str | None, with_run: bool = False) -> Write:
-        run = self.run if (with_run or self.run.step_mode) else None
-        return (rec, run, inject_key)
+        return self._adrive(_RUN.complete(self, plan, outcome))
 
     # -- the journal writes the shared core asks for, made for a `def` or an `async def` ------
     # A step write that fails unwinds the handler (`_JournalFailed`); a run write that fails
@@ -299,44 +245,6 @@ class Invocation(ToolSteps):
         except StopIteration as stop:
             return stop.value
 
-    # -- step kinds -------------------------------------------------------------------------
-    def _step_mode_gate(self, sid: str, rec: StepRecord | None, kind: str) -> StepRecord | None:
-        """In step mode, pause before each attempt until the user grants one (`n`)."""
-        if not self.run.step_mode:
-            return rec
-        if self.run.grants > 0:
-            self.run.grants -= 1
-            return rec
-        if rec is None:
-            rec = self._new_record(sid, kind)
-            rec.started_at = None  # it starts when it runs, not while it waits for `n`
-        rec.status = "paused"
-        signal = self._suspend("paused", None, f"step mode: paused before {sid!r}")
-        self.engine.store.save_step(rec, run=self.run)
-        self._emit("step", step_id=sid, status="paused")
-        self._emit("run", status="paused", detail={"reason": self.run.reason})
-        raise signal
-
-    def _begin_run(self, sid: str, rec: StepRecord | None, retries: int | None = None) -> Plan:
-        rec = self._step_mode_gate(sid, rec, "run")
-        now = self._now()
-        if rec is None:
-            rec = self._new_record(sid, "run", now)
-        rec.status = "running"
-        rec.attempts.append(Attempt(started_at=now))
-        if rec.started_at is None:
-            rec.started_at = now
-        self._emit_step(now, sid, "running", len(rec.attempts))
-        injected = self.engine.take_injection(self.run, sid)
-        if injected is None:
-            hook = self.engine.interceptor
-            call = None if hook is None else hook(self.run, sid, len(rec.attempts))
-            return Plan(sid, None, (rec, retries, None), call)  # positional: cheaper to build
-        key, message = injected
-        plan = Plan(sid, token=(rec, retries, key))
-        failure = Outcome(error=InjectedFailure(message or f"injected failure of {sid!r}"))
-        return Plan(sid, done=Outcome.capture(self.complete, plan, failure))
-
     # -- the handler ------------------------------------------------------------------------
     def _event(self) -> Event:
         return Event.from_dict(self.run.event)
@@ -364,10 +272,10 @@ class Invocation(ToolSteps):
             err = err.__cause__
         if isinstance(err, StateError):
             raise err  # the journal failed, not the run: it stays as last committed, retried
-        run, now = self.run, self._now()
+        run, now = self.run, self.now()
         if err is None:
             try:
-                run.output = _as_stored(outcome.value)
+                run.output = as_stored(outcome.value)
             except (TypeError, ValueError) as exc:
                 err = OutputNotStorableError(
                     "(return value)", type(outcome.value).__name__, str(exc)
@@ -379,18 +287,6 @@ class Invocation(ToolSteps):
             return Verdict("cancelled")  # cancelled while it ran: the cancel stands
         duration = now - (run.started_at or now)
         self.engine.emit_run(
-            run, run.status, duration_ms=duration, error=None if err is None else _short(err)
+            run, run.status, duration_ms=duration, error=None if err is None else short_error(err)
         )
         return Verdict(run.status)
-
-
-_SCALARS = (int, str, bool, type(None))  # JSON gives these back as they are (not float: NaN)
-
-
-def _as_stored(value: Any) -> Any:
-    """`value` as a replay will see it: what its JSON reads back as (tuples become lists…)."""
-    return value if type(value) in _SCALARS else loads(dumps(value))
-
-
-def _short(err: BaseException) -> str:
-    return f"{type(err).__name__}: {err}"
