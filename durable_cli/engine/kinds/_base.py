@@ -15,7 +15,6 @@ from typing import Any, NoReturn, Protocol
 from ...errors import Suspend
 from ...sdk import Function, Outcome, Plan
 from ...store import Attempt, RunRecord, StepRecord, Store
-from .._clock import Clock
 
 __all__ = ["Host", "HostEngine", "Kind", "Write", "seconds"]
 
@@ -28,7 +27,6 @@ class HostEngine(Protocol):
     """The engine as kinds see it: exactly what an invocation calls on it."""
 
     store: Store
-    clock: Clock
     interceptor: Callable[[RunRecord, str, int], Callable[..., Any] | None] | None
 
     def take_injection(self, run: RunRecord, step_id: str) -> tuple[str, str] | None:
