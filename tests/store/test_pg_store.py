@@ -189,3 +189,25 @@ def test_revoking_a_runner_waits_for_its_write_in_flight(pg_server):
         slow.set_flag("later", 1)
     slow.close()
     other.close()
+
+
+def test_after_a_cut_the_store_reconnects_at_once_not_through_each_dead_connection(pg_server):
+    url = pg_server.new_database()
+    store = open_database(url)
+    barrier = threading.Barrier(12)
+
+    def read() -> None:  # twelve threads at once: twelve pooled connections
+        barrier.wait()
+        store.get_flag("x")
+
+    threads = [threading.Thread(target=read) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    _sql(url, _CUT)
+    started = time.monotonic()
+    store.set_flag("x", 1)
+    assert store.get_flag("x") == 1
+    assert time.monotonic() - started < 2, "tried the dead connections one by one"
+    store.close()

@@ -85,6 +85,15 @@ class Database:
         with contextlib.suppress(Exception):
             con.close()
 
+    def _lost(self, con: psycopg.Connection) -> None:
+        """A connection broke: so did the idle ones, most likely (a restart, a network cut).
+        Close them all, so the next try connects afresh instead of finding each broken one."""
+        self._drop(con)
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for other in idle:
+            self._drop(other)
+
     def close(self) -> None:
         """Close every pooled connection; later calls raise."""
         with self._lock:
@@ -118,7 +127,7 @@ class Database:
                 result = op(con)
             except psycopg.Error as exc:
                 if con is not None:
-                    self._drop(con) if is_retriable(exc) else self._give(con)
+                    self._lost(con) if is_retriable(exc) else self._give(con)
                 if not is_retriable(exc) or not backoff.wait():
                     raise translate(exc, self.url) from None
                 continue
@@ -203,7 +212,7 @@ class Database:
         try:
             con.execute("COMMIT")
         except psycopg.Error as exc:
-            self._drop(con)
+            self._lost(con) if is_retriable(exc) else self._drop(con)
             if not is_retriable(exc):
                 raise translate(exc, self.url) from None
             if not self._committed(xid):  # the answer was lost: look the outcome up
@@ -248,7 +257,7 @@ class Database:
                 return con, xid
             except psycopg.Error as exc:
                 if con is not None:
-                    self._rollback(con)
+                    self._lost(con) if is_retriable(exc) else self._rollback(con)
                 if not is_retriable(exc) or not backoff.wait():
                     raise translate(exc, self.url) from None
 
@@ -259,7 +268,7 @@ class Database:
         try:
             con.execute("ROLLBACK")
         except Exception:
-            self._drop(con)
+            self._lost(con)
             return
         self._give(con)
 

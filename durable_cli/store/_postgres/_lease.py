@@ -26,8 +26,7 @@ from typing import Any
 
 import psycopg
 
-from .._leases import TIMER_STATUSES
-from .._records import RUN_STATUSES, RunRecord
+from .._records import RUN_STATUSES, TIMER_STATUSES, RunRecord
 from ._db import Database
 from ._writes import run_row
 
