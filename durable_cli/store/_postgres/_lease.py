@@ -26,14 +26,15 @@ from typing import Any
 
 import psycopg
 
-from .._records import RUN_STATUSES, TIMER_STATUSES, RunRecord
+from .._records import TIMER_STATUSES, RunRecord
 from ._db import Database
+from ._schema import statuses_sql
 from ._writes import run_row
 
 __all__ = ["PgLeases"]
 
 _HOST = socket.gethostname()
-_TIMERS = ", ".join(f"'{s}'" for s in sorted(TIMER_STATUSES))
+_TIMERS = statuses_sql(TIMER_STATUSES)
 
 # revoke every other runner whose lease ran out (the delete waits for its writes in flight); a
 # runner never revokes itself: its lease may have run out while the database was away, and it
@@ -48,12 +49,6 @@ _DUE = f"SELECT wake_at, id FROM durable.runs WHERE {_DUE_WHERE}"
 # the lock re-reads a row another runner changed meanwhile, and re-checks it against all this
 _CLAIM_DUE = f"SELECT body FROM durable.runs WHERE {_DUE_WHERE} FOR UPDATE SKIP LOCKED"
 _TAKE = "UPDATE durable.runs SET owner = %s, body = %s::json WHERE id = %s"
-
-
-def _statuses(statuses: Iterable[str]) -> str:
-    """A SQL list of known statuses (inlined, so the partial indexes apply)."""
-    known = sorted(set(statuses) & set(RUN_STATUSES)) or ["none"]
-    return ", ".join(f"'{s}'" for s in known)
 
 
 def _may_go(run: RunRecord, now_ms: int) -> bool:
@@ -136,7 +131,7 @@ class PgLeases:
 
     def take_over(self, statuses: Iterable[str], limit: int | None = None) -> list[RunRecord]:
         """Revoke dead runners and make theirs (and unowned runs in `statuses`) mine."""
-        me, wanted = self.runner_id, _statuses(statuses)
+        me, wanted = self.runner_id, statuses_sql(statuses)
         bound = "" if limit is None else f" LIMIT {int(limit)}"
 
         def take(con: psycopg.Connection) -> list[RunRecord]:

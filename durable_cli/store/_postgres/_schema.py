@@ -13,14 +13,25 @@ as SQLite's, so `id < x` ranges and newest-first listings agree between the two 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import psycopg
 
 from ...errors import SchemaVersionError, StateError
+from .._records import ACTIVE_RUN_STATUSES, RUN_STATUSES, TIMER_STATUSES
 
-__all__ = ["NAME_NS", "SCHEMA_VERSION", "SLOT_NS", "WINDOW_NS", "ensure_schema"]
+__all__ = ["NAME_NS", "SCHEMA_VERSION", "SLOT_NS", "WINDOW_NS", "ensure_schema", "statuses_sql"]
 
 SCHEMA_VERSION = 1
 _CREATE_LOCK = 0x64757261626C65  # pg_advisory_xact_lock key of schema creation ("durable")
+
+
+def statuses_sql(statuses: Iterable[str]) -> str:
+    """Known run statuses as a SQL list, in their usual order (`'queued', 'running'`), to
+    inline: a query with the literal list is seen to be covered by a partial index on it."""
+    wanted = set(statuses)
+    return ", ".join(f"'{s}'" for s in RUN_STATUSES if s in wanted) or "'none'"
+
 
 # Advisory lock namespaces (the first key of the two-key form): a concurrency key, a flow window,
 # a name a transaction reads and writes under (`Database.lock_in_transaction`)
@@ -42,10 +53,12 @@ CREATE TABLE durable.runs (
     created_at bigint NOT NULL,
     body json NOT NULL);
 CREATE INDEX runs_by_function ON durable.runs (function, id DESC);
-CREATE INDEX runs_active ON durable.runs (status, id DESC)
-    WHERE status NOT IN ('completed', 'failed', 'cancelled');
+-- unfinished runs, newest first: the statuses are listed (not "not finished") so that a query
+-- for any of them (`status IN ('queued', 'running')`) is seen to be covered by the index
+CREATE INDEX runs_active ON durable.runs (id)
+    WHERE status IN ({statuses_sql(ACTIVE_RUN_STATUSES)});
 CREATE INDEX runs_due ON durable.runs (wake_at)
-    WHERE status IN ('retrying', 'sleeping', 'waiting') AND wake_at IS NOT NULL;
+    WHERE status IN ({statuses_sql(TIMER_STATUSES)}) AND wake_at IS NOT NULL;
 CREATE TABLE durable.steps (
     run_id text COLLATE "C" NOT NULL, seq integer NOT NULL, body json NOT NULL,
     PRIMARY KEY (run_id, seq));

@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from .._json import dumps
-from .._records import RunRecord, StepRecord
+from .._records import TERMINAL_RUN_STATUSES, RunRecord, StepRecord
+from ._schema import statuses_sql
 
 __all__ = ["Writes", "run_row", "step_row"]
 
-_TERMINAL = "('completed', 'failed', 'cancelled')"
+_TERMINAL = f"({statuses_sql(TERMINAL_RUN_STATUSES)})"
 _RUN_COLUMNS = "id, function, status, owner, wake_at, created_at, body"
 _FIRST_RUN = "(%s, %s, %s, %s::text, %s::bigint, %s::bigint, %s::json)"
 _NEXT_RUN = "(%s, %s, %s, %s, %s, %s, %s)"
