@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import diskcache
 
 from ..errors import StateError
+from ._files import damaged, is_damage
 
 __all__ = ["BUSY_DEADLINE_S", "STORAGE_ERRORS", "guarded", "is_busy", "retry_busy", "translate"]
 
@@ -30,8 +31,8 @@ _MAX_DELAY_S = 0.1
 T = TypeVar("T")
 
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
-_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT = 8, 10, 11
-_SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 13, 14, 26
+_SQLITE_READONLY, _SQLITE_IOERR = 8, 10
+_SQLITE_FULL, _SQLITE_CANTOPEN = 13, 14
 _FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -56,10 +57,8 @@ def translate(exc: BaseException, path: str) -> StateError:
         code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
         if code == _SQLITE_FULL or "disk is full" in detail:
             return StateError(f"{path}: disk full: the journal could not be written ({detail})")
-        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in detail:
-            return StateError(
-                f"{path}: the state database is damaged ({detail}); run `durable doctor {path}`"
-            )
+        if is_damage(exc):
+            return damaged(path, detail)
         if code == _SQLITE_READONLY:
             return StateError(f"{path}: the journal is read-only here ({detail})")
         if code == _SQLITE_CANTOPEN:

@@ -1,6 +1,7 @@
 """Opening a state dir: every check before the first write, atomic creation, no settings churn.
 
-- A state dir is checked with plain reads first (`_files`): a refused dir is left as it was.
+- A state dir is checked with plain reads first, then by SQLite on a read-only connection
+  (`_files`), before anything opens it for writing: a refused dir is left as it was.
 - A new journal is built in a private folder inside the state dir and hard-linked into place
   complete with its schema record, so a process racing to open a brand-new state dir sees
   either no journal or a whole one (never a half-initialised file).
@@ -28,11 +29,14 @@ from ._files import (
     DURABILITY,
     DURABILITY_KEY,
     INIT_PREFIX,
+    OPENING,
     SCHEMA_VERSION,
     WAL_AUTOCHECKPOINT,
     check_database,
+    mark_attached,
     peek_version,
     prepare_dir,
+    raw_reads_safe,
 )
 
 __all__ = ["JournalCache", "create_journal", "open_journal", "raw_reads_safe"]
@@ -101,31 +105,16 @@ def _lighten(cache: diskcache.Cache) -> None:
         cache._sql(statement)
 
 
-# Closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
-# included: once a journal is attached here, its files are never opened by hand again (the
-# checks ran on the first open; connections in other threads may outlive a store's close)
-_ATTACHED: set[tuple[int, int]] = set()
-_OPENING = threading.Lock()
-
-
-def raw_reads_safe(path: str) -> bool:
-    """Whether this process may open and close the journal's files itself (none attached)."""
-    try:
-        st = os.stat(os.path.join(path, DB))
-    except OSError:
-        return True
-    return (st.st_dev, st.st_ino) not in _ATTACHED
-
-
 def open_journal(path: str, *, create: bool, durability: str | None) -> JournalCache:
     """Check, create if needed and attach the journal in the state dir at `path`."""
     if durability is not None and durability not in DURABILITY:
         raise InputError(f"durability {durability!r} is not one of {', '.join(sorted(DURABILITY))}")
-    with _OPENING:
+    with OPENING:
         if prepare_dir(path, create):
-            if raw_reads_safe(path):
+            first = raw_reads_safe(path)  # not attached in this process yet: check it whole
+            if first:
                 check_database(path)
-            version = peek_version(path)
+            version = peek_version(path, check_pages=first)
             if version is None:
                 raise StateError(f"{path}: not a durable state dir (no schema record)")
             if version != SCHEMA_VERSION:
@@ -137,8 +126,7 @@ def open_journal(path: str, *, create: bool, durability: str | None) -> JournalC
             create_journal(path)
         cache = JournalCache.attach(path)
         cache.settle_durability(durability)
-        st = os.stat(os.path.join(path, DB))
-        _ATTACHED.add((st.st_dev, st.st_ino))
+        mark_attached(path)
     return cache
 
 

@@ -2,14 +2,15 @@
 
 Each case damages a real journal one way, then runs `durable runs`, `durable send` and
 `durable dev` on it: each must exit 2 within 10 s with one line on stderr that names the state
-dir (no traceback), and leave every file byte for byte as it was (no silent re-initialisation).
+dir (no traceback), and leave every file byte for byte as it was (no silent re-initialisation;
+for SQLite's -shm index, see `fingerprint`). Page damage is tried at the start of the file, in
+its middle and at its end, in a journal small enough to be checked whole when it is opened
+(`test_damaged_large_journal.py`: a larger one); WAL damage after a runner was killed.
 """
 
 from __future__ import annotations
 
 import os
-import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from state_support import FLOW, build_state, durable_cmd, fingerprint, value_files
+from state_support import (
+    FLOW,
+    build_state,
+    crash_after_writes,
+    durable_cmd,
+    fingerprint,
+    garble,
+    grow_state,
+    value_files,
+)
 
 from durable_cli.engine._doctor import doctor
 
@@ -29,11 +39,7 @@ COMMANDS = {
 }
 
 
-def _garble(path: Path, offset: int, size: int) -> None:
-    noise = random.Random(offset).randbytes(size)
-    with open(path, "r+b") as fh:
-        fh.seek(offset)
-        fh.write(noise)
+PAGE = 4096
 
 
 def truncated_to_whole_pages(state: Path) -> Path:
@@ -47,7 +53,28 @@ def truncated_mid_page(state: Path) -> Path:
 
 
 def garbled_header(state: Path) -> Path:
-    _garble(state / DB, 0, 100)
+    garble(state / DB, 0, 100)
+    return state
+
+
+def garbled_first_pages(state: Path) -> Path:
+    garble(state / DB, 8192, PAGE)  # page 3: diskcache's Settings table, which `send` never read
+    return state
+
+
+def garbled_pointer_map(state: Path) -> Path:
+    garble(state / DB, PAGE, PAGE)  # page 2: every page's kind and parent; read only to move one
+    return state
+
+
+def garbled_middle_page(state: Path) -> Path:  # in the grown journal: a leaf of a deep table
+    pages = (state / DB).stat().st_size // PAGE
+    garble(state / DB, pages // 2 * PAGE, PAGE)
+    return state
+
+
+def garbled_last_page(state: Path) -> Path:  # in the grown journal
+    garble(state / DB, (state / DB).stat().st_size - PAGE, PAGE)
     return state
 
 
@@ -57,7 +84,7 @@ def garbled_key_index(state: Path) -> Path:
         "SELECT rootpage FROM sqlite_master WHERE name = 'Cache_key_raw'"
     ).fetchone()
     con.close()
-    _garble(state / DB, (root - 1) * 4096, 4096)
+    garble(state / DB, (root - 1) * PAGE, PAGE)
     return state
 
 
@@ -71,26 +98,43 @@ def journal_deleted(state: Path) -> Path:
     return state
 
 
-_CRASH = (
-    "import os, signal, sys\n"
-    "from durable_cli.store import open_store\n"
-    "s = open_store(sys.argv[1])\n"
-    "for i in range(5):\n"
-    "    s.put_event({'id': f'late-{i}', 'name': 'big/go', 'data': {}, 'ts': i})\n"
-    "os.kill(os.getpid(), signal.SIGKILL)\n"
-)
-
-
-def _crash_after_writes(state: Path) -> None:
-    """Five events committed to the WAL, then kill -9: the WAL and its index stay behind."""
-    done = subprocess.run([sys.executable, "-c", _CRASH, str(state)], timeout=30)
-    assert done.returncode == -signal.SIGKILL
-    assert (state / f"{DB}-wal").exists() and (state / f"{DB}-shm").exists()
-
-
 def wal_lost_after_a_crash(state: Path) -> Path:
-    _crash_after_writes(state)
+    crash_after_writes(state)
     (state / f"{DB}-wal").unlink()  # its commits are not in cache.db yet
+    return state
+
+
+WAL = f"{DB}-wal"
+FRAME = 24 + PAGE  # a WAL frame: its header, then the page
+
+
+def wal_header_garbled_after_a_crash(state: Path) -> Path:
+    crash_after_writes(state)
+    garble(state / WAL, 0, 32)  # SQLite would read the whole log as empty: every commit gone
+    return state
+
+
+def wal_frame_garbled_after_a_crash(state: Path) -> Path:
+    crash_after_writes(state)
+    garble(state / WAL, 32 + 2 * FRAME + 100, PAGE)  # replay would stop at the fourth frame
+    return state
+
+
+def wal_last_page_garbled_after_a_crash(state: Path) -> Path:
+    crash_after_writes(state)
+    garble(state / WAL, (state / WAL).stat().st_size - PAGE, PAGE)  # its page, not its header
+    return state
+
+
+def wal_truncated_after_a_crash(state: Path) -> Path:
+    crash_after_writes(state)
+    os.truncate(state / WAL, (state / WAL).stat().st_size - 1000)
+    return state
+
+
+def page_garbled_beside_a_wal(state: Path) -> Path:
+    crash_after_writes(state)  # SQLite replays the WAL first: the index is rebuilt
+    garble(state / DB, 8192, PAGE)  # a page the WAL has no newer copy of
     return state
 
 
@@ -133,10 +177,19 @@ CASES: dict[str, Callable[[Path], Path]] = {
         truncated_to_whole_pages,
         truncated_mid_page,
         garbled_header,
+        garbled_first_pages,
+        garbled_pointer_map,
+        garbled_middle_page,
+        garbled_last_page,
         garbled_key_index,
         empty_database_file,
         journal_deleted,
         wal_lost_after_a_crash,
+        wal_header_garbled_after_a_crash,
+        wal_frame_garbled_after_a_crash,
+        wal_last_page_garbled_after_a_crash,
+        wal_truncated_after_a_crash,
+        page_garbled_beside_a_wal,
         state_path_is_a_file,
         unknown_schema_version,
         group_writable_dir,
@@ -144,6 +197,10 @@ CASES: dict[str, Callable[[Path], Path]] = {
         foreign_folder,
     )
 }
+
+
+# damaged in a journal with deeper tables (its middle and last pages are leaves among many)
+GROWN = {"garbled_middle_page", "garbled_last_page"}
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +211,14 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return state
 
 
+@pytest.fixture(scope="module")
+def grown(pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The healthy journal with a few hundred more events: ~100 pages, still checked whole."""
+    state = _copy(pristine, tmp_path_factory.mktemp("grown") / "state")
+    grow_state(state, events=300, size=1000)
+    return state
+
+
 def _copy(src: Path, dst: Path) -> Path:
     subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
     return dst
@@ -161,9 +226,10 @@ def _copy(src: Path, dst: Path) -> Path:
 
 @pytest.mark.parametrize("damage", list(CASES))
 def test_damaged_state_dir_exits_2_naming_it_and_stays_untouched(
-    damage: str, pristine: Path, tmp_path: Path
+    damage: str, request: pytest.FixtureRequest, tmp_path: Path
 ):
-    state = CASES[damage](_copy(pristine, tmp_path / "state"))
+    source = request.getfixturevalue("grown" if damage in GROWN else "pristine")
+    state = CASES[damage](_copy(source, tmp_path / "state"))
     before = fingerprint(state)
     for name, args in COMMANDS.items():
         got = durable_cmd(*args, state=state, cwd=tmp_path)
@@ -213,7 +279,7 @@ def test_missing_value_file_of_a_queued_event_stops_the_runner_not_the_event(
 
 def test_missing_shm_after_a_crash_is_recovered_not_refused(pristine: Path, tmp_path: Path):
     state = _copy(pristine, tmp_path / "state")
-    _crash_after_writes(state)
+    crash_after_writes(state)
     (state / f"{DB}-shm").unlink()  # SQLite rebuilds its index from the WAL: nothing lost
     sent = durable_cmd("send", "big/go", "--id", "after", state=state, cwd=tmp_path)
     assert sent.code == 0, sent.err
