@@ -93,13 +93,14 @@ def reason(exc: BaseException) -> str:
     return " ".join(text.rsplit("failed: ", 1)[-1].split()).removeprefix("FATAL: ").strip()
 
 
-def translate(exc: BaseException, url: str) -> BaseException:
-    """The error a user sees for a database error: `LeaseLost`, or a one-line `StateError`."""
+def translate(exc: BaseException, where: str) -> BaseException:
+    """The error a user sees for a database error, on one line naming the database (`where`,
+    as `describe` gives it): a `StateError` (durable's own errors pass through)."""
     if isinstance(exc, StateError | LeaseLost | InputError):
         return exc
     if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:
-        return StateError(f"can't reach PostgreSQL at {describe(url)}: {reason(exc)}")
-    return StateError(f"PostgreSQL at {describe(url)}: {reason(exc)}")
+        return StateError(f"can't reach PostgreSQL at {where}: {reason(exc)}")
+    return StateError(f"PostgreSQL at {where}: {reason(exc)}")
 
 
 class Backoff:

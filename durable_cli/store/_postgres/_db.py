@@ -102,6 +102,23 @@ class Database:
         for con in idle:
             self._drop(con)
 
+    def first(self, op: Callable[[psycopg.Connection], None]) -> None:
+        """`op` on a first connection, once (a database out of reach is a StateError at once,
+        not retried); the connection then joins the pool."""
+        con = None
+        try:
+            con = connect(self._conninfo)
+            op(con)
+        except psycopg.Error as exc:
+            if con is not None:
+                self._drop(con)
+            raise translate(exc, self.url) from None
+        except BaseException:
+            if con is not None:
+                self._drop(con)
+            raise
+        self._give(con)
+
     # -- this thread's transaction -----------------------------------------------------------
     @property
     def in_transaction(self) -> bool:

@@ -134,9 +134,19 @@ def _check(version: int, where: str) -> None:
         raise StateError(f"{where}: the durable schema has unknown version {version}")
 
 
+def _first_look(con: psycopg.Connection) -> int | None:
+    """`_version` in one query, the usual case (outside a transaction: a missing table is an
+    error that costs nothing)."""
+    try:
+        row = con.execute(_VERSION).fetchone()
+    except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
+        return None
+    return None if row is None else int(row[0].get("version", 0))
+
+
 def ensure_schema(con: psycopg.Connection, *, create: bool, where: str) -> None:
     """Check (or, if asked and missing, create) the schema on autocommit connection `con`."""
-    version = _version(con)
+    version = _first_look(con)
     if version is not None:
         _check(version, where)
         return

@@ -16,7 +16,7 @@ import psycopg
 
 from .._json import dumps
 from .._records import RunRecord, StepRecord
-from ._connect import connect, describe, mask, settings, translate
+from ._connect import describe, mask, settings
 from ._db import Database
 from ._group import GroupCommit
 from ._lease import PgLeases
@@ -37,14 +37,9 @@ class PostgresStore:
         """Connect, check (or create) the schema; a database out of reach is a one-line
         StateError. Later, lost connections are retried for `retry_s` s (None: forever)."""
         self.path = mask(url)
-        conninfo = settings(url)
-        try:
-            with connect(conninfo) as con:
-                ensure_schema(con, create=create, where=describe(url))
-        except psycopg.Error as exc:
-            raise translate(exc, url) from None
-        self._conninfo = conninfo
+        self._conninfo = conninfo = settings(url)
         self._db = Database(conninfo, describe(url), retry_s)
+        self._db.first(lambda con: ensure_schema(con, create=create, where=describe(url)))
         self.leases = PgLeases(self._db)
         self._group: GroupCommit[_Batch, list[bool]] = GroupCommit(self._write_batches)
         self._listener: Listener | None = None

@@ -35,6 +35,7 @@ class Listener:
         os.set_blocking(self._read, False)
         os.set_blocking(self._write, False)
         self._stop_read, self._stop_write = os.pipe()
+        self._closing = False
         self._thread = threading.Thread(target=self._run, name="durable-listen", daemon=True)
         self._thread.start()
 
@@ -51,6 +52,7 @@ class Listener:
 
     def close(self) -> None:
         """Stop the thread and close everything."""
+        self._closing = True
         with contextlib.suppress(OSError):
             os.write(self._stop_write, b"x")
         self._thread.join(5)
@@ -67,8 +69,8 @@ class Listener:
         while True:
             try:
                 con = connect(self._conninfo)
-            except psycopg.Error:
-                if self._stopping(backoff_wait=backoff):
+            except Exception:  # whatever it was, listening must go on
+                if self._stopping(backoff):
                     return
                 continue
             backoff = Backoff(None, first_s=0.1, max_s=2.0)
@@ -77,18 +79,22 @@ class Listener:
                 self._poke()
                 if self._listen(con):
                     return
-            except psycopg.Error:
-                pass  # lost: connect again
+            except Exception:  # lost (or worse): connect again, unless the store is closing
+                if self._closing:
+                    return
             finally:
                 with contextlib.suppress(Exception):
                     con.close()
-            if self._stopping(backoff_wait=backoff):
+            if self._stopping(backoff):
                 return
 
-    def _stopping(self, backoff_wait: Backoff) -> bool:
-        """Wait before the next try, or return True when asked to stop meanwhile."""
-        ready, _, _ = select.select([self._stop_read], [], [], backoff_wait.delay())
-        return bool(ready)
+    def _stopping(self, backoff: Backoff) -> bool:
+        """Wait before the next try; True when asked to stop meanwhile (or the store is gone)."""
+        try:
+            ready, _, _ = select.select([self._stop_read], [], [], backoff.delay())
+        except (OSError, ValueError):  # our pipe is closed: the store is gone
+            return True
+        return bool(ready) or self._closing
 
     def _listen(self, con: psycopg.Connection) -> bool:
         """Pass notifications on until the connection is lost (False) or we stop (True)."""
