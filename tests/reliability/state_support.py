@@ -7,6 +7,7 @@ import hashlib
 import os
 import random
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -126,6 +127,17 @@ def fingerprint(state: Path) -> dict[str, str]:
         else:  # a folder or the wake FIFO (never read: that would block)
             found[rel] = "dir" if stat.S_ISDIR(mode) else "special"
     return found
+
+
+def journal_rows(state: Path) -> dict[str, tuple[object, ...]]:
+    """Every row of the journal (key: tag, value, value file), read with plain SQLite, less
+    the rows a runner keeps about itself (its lease), which say nothing about the journal."""
+    con = sqlite3.connect(f"file:{state / 'cache.db'}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT key, tag, value, filename FROM Cache").fetchall()
+    finally:
+        con.close()
+    return {key: tuple(rest) for key, *rest in rows if not str(key).startswith("rn/")}
 
 
 @dataclass
