@@ -8,6 +8,15 @@ TYPE_CHECKING = False  # typing costs `durable send` 20 ms to import; annotation
 if TYPE_CHECKING:
     from typing import Any
 
+    from ..store import (
+        ACTIVE_RUN_STATUSES,
+        RUN_STATUSES,
+        STEP_STATUSES,
+        TERMINAL_RUN_STATUSES,
+        TIMER_STATUSES,
+        PendingFailure,
+        RunRecord,
+    )
     from . import _actions as actions
     from ._backoff import MAX_DELAY_S, retry_delay_s
     from ._clock import Clock, VirtualClock, WallClock
@@ -17,7 +26,18 @@ if TYPE_CHECKING:
     from ._invocation import Invocation, Verdict
     from ._listener import Change, Listener
     from ._loader import discover_files, load_file, load_paths
-    from ._queries import pending_failures, run_detail, run_summary
+    from ._queries import (
+        active_run_ids,
+        awaited,
+        last_event_data,
+        pending_failures,
+        run_counts,
+        run_detail,
+        run_page,
+        run_summary,
+        runs_by_id,
+        step_modes,
+    )
     from ._registry import Registry
     from ._reload import Reloader
 
@@ -43,6 +63,21 @@ _WHERE = {
     "pending_failures": ("._queries", "pending_failures"),
     "run_detail": ("._queries", "run_detail"),
     "run_summary": ("._queries", "run_summary"),
+    "active_run_ids": ("._queries", "active_run_ids"),
+    "awaited": ("._queries", "awaited"),
+    "last_event_data": ("._queries", "last_event_data"),
+    "run_counts": ("._queries", "run_counts"),
+    "run_page": ("._queries", "run_page"),
+    "runs_by_id": ("._queries", "runs_by_id"),
+    "step_modes": ("._queries", "step_modes"),
+    # what the query API hands out, for callers that may not import the store (the TUI)
+    "ACTIVE_RUN_STATUSES": ("..store", "ACTIVE_RUN_STATUSES"),
+    "RUN_STATUSES": ("..store", "RUN_STATUSES"),
+    "STEP_STATUSES": ("..store", "STEP_STATUSES"),
+    "TERMINAL_RUN_STATUSES": ("..store", "TERMINAL_RUN_STATUSES"),
+    "TIMER_STATUSES": ("..store", "TIMER_STATUSES"),
+    "PendingFailure": ("..store", "PendingFailure"),
+    "RunRecord": ("..store", "RunRecord"),
     "Registry": ("._registry", "Registry"),
     "Reloader": ("._reload", "Reloader"),
 }
@@ -59,26 +94,40 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ACTIVE_RUN_STATUSES",
     "CRON_EVENT",
     "MAX_DELAY_S",
+    "RUN_STATUSES",
+    "STEP_STATUSES",
+    "TERMINAL_RUN_STATUSES",
+    "TIMER_STATUSES",
     "Change",
     "Clock",
     "Engine",
     "Invocation",
     "Listener",
+    "PendingFailure",
     "Registry",
     "Reloader",
+    "RunRecord",
     "Verdict",
     "VirtualClock",
     "WallClock",
     "actions",
+    "active_run_ids",
+    "awaited",
     "describe_error",
     "discover_files",
+    "last_event_data",
     "load_file",
     "load_paths",
     "next_tick",
     "pending_failures",
     "retry_delay_s",
+    "run_counts",
     "run_detail",
+    "run_page",
     "run_summary",
+    "runs_by_id",
+    "step_modes",
 ]

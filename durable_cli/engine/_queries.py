@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from ..store import PendingFailure, RunRecord, Store
+from ..store import ACTIVE_RUN_STATUSES, PendingFailure, RunRecord, Store
 from . import _actions as actions
 
-__all__ = ["pending_failures", "run_detail", "run_summary"]
+if TYPE_CHECKING:
+    from ._registry import Registry
+
+__all__ = [
+    "active_run_ids",
+    "awaited",
+    "last_event_data",
+    "pending_failures",
+    "run_counts",
+    "run_detail",
+    "run_page",
+    "run_summary",
+    "runs_by_id",
+    "step_modes",
+]
 
 
 def run_summary(run: RunRecord) -> dict[str, Any]:
@@ -32,3 +47,59 @@ def pending_failures(store: Store, run: RunRecord | None = None) -> list[Pending
     if run is None:
         return found
     return [f for f in found if f.run == run.id or f.function == run.function]
+
+
+# -- what a live view (the TUI) reads; each reads the store, so call them off a UI loop ----------
+def run_page(
+    store: Store,
+    *,
+    function: str | None = None,
+    statuses: Iterable[str] | None = None,
+    limit: int,
+    before: str | None = None,
+) -> list[RunRecord]:
+    """One page of runs, newest first (older than the run id `before`, when given)."""
+    return list(store.list_runs(function=function, status=statuses, limit=limit, before=before))
+
+
+def runs_by_id(store: Store, run_ids: list[str]) -> dict[str, RunRecord]:
+    """The runs among `run_ids` that exist, in one read."""
+    return store.get_runs(run_ids)
+
+
+def active_run_ids(store: Store) -> set[str]:
+    """The ids of the runs not finished yet."""
+    # one status at a time: each is an index range, not a scan of every run
+    return {run.id for status in ACTIVE_RUN_STATUSES for run in store.list_runs(status=status)}
+
+
+def run_counts(store: Store, function_ids: Iterable[str]) -> dict[str, int]:
+    """How many runs each function has."""
+    return {fn: store.count_runs(fn) for fn in function_ids}
+
+
+def step_modes(store: Store) -> set[str]:
+    """The functions whose new runs start in step mode."""
+    prefix = "stepmode/"
+    return {key[len(prefix) :] for key, on in store.flags(prefix).items() if on}
+
+
+def awaited(store: Store, event_name: str) -> bool:
+    """Whether a run waits for an event named `event_name` now."""
+    return store.has_flags(f"wait/{event_name}/")
+
+
+def last_event_data(
+    store: Store, registry: Registry, name: str, sent_ids: Iterable[str] = ()
+) -> dict[str, Any] | None:
+    """The data of the newest event named `name` in the journal (None: there is none).
+
+    Events that started runs are found through the newest runs of the functions they trigger,
+    and the events given by id (`sent_ids`: a session's own); the newest by time wins.
+    """
+    found = [store.get_event(event_id) for event_id in sent_ids]
+    for fn in registry.for_event(name):
+        found.extend(run.event for run in store.list_runs(function=fn.id, limit=20))
+    events = [e for e in found if e and e.get("name") == name]
+    best = max(events, key=lambda e: e.get("ts") or 0, default=None)
+    return None if best is None else dict(best.get("data") or {})

@@ -64,7 +64,7 @@ class DurableApp(App[int]):
         # the UI thread answer keys promptly while many runs execute
         sys.setswitchinterval(0.001)
         # the widget tree and loaded modules live as long as the app: keep them out of the
-        # collector's full passes, which otherwise pause the shared loop for tens of ms
+        # collector's full passes, which otherwise stall the shared loop long enough to feel
         self.call_after_refresh(gc.freeze)
         if self.serve:
             self._serve_worker = self.run_worker(

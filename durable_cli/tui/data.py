@@ -1,42 +1,60 @@
-"""Read-only queries the TUI makes of the journal: pages of runs, function facts, past events."""
+"""What the TUI reads of the journal, and the one object that reads it.
+
+`Journal` reads through the engine's query API only; each of its methods reads the store, so
+the widgets call them in thread workers (`reads.ReadQueue`), never on the UI loop.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..engine import Engine, pending_failures
-from ..store import PendingFailure, RunRecord, Store
-from .format import step_state
+from ..engine import (
+    ACTIVE_RUN_STATUSES,
+    RUN_STATUSES,
+    TERMINAL_RUN_STATUSES,
+    active_run_ids,
+    awaited,
+    last_event_data,
+    pending_failures,
+    run_counts,
+    run_detail,
+    run_page,
+    runs_by_id,
+    step_modes,
+)
+from ..engine.kinds import WAIT
+from ..errors import InputError
+from .format import kind_of, step_state
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ..engine import Engine, PendingFailure, RunRecord
 
 __all__ = [
     "STATUS_FILTERS",
     "FunctionInfo",
+    "Journal",
     "RunFilter",
     "display_path",
-    "function_infos",
-    "last_event_data",
     "open_waits",
-    "page_runs",
     "with_match",
 ]
 
-# name shown -> the statuses it selects (None: every run)
+
+def _in_order(statuses: Iterable[str]) -> tuple[str, ...]:
+    return tuple(s for s in RUN_STATUSES if s in statuses)
+
+
+# name shown -> the statuses it selects (None: every run); how runs end, then how they go on
 STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {
     "all": None,
-    "active": ("queued", "running", "paused", "retrying", "sleeping", "waiting"),
-    "completed": ("completed",),
-    "failed": ("failed",),
-    "cancelled": ("cancelled",),
-    "paused": ("paused",),
-    "retrying": ("retrying",),
-    "running": ("running",),
-    "queued": ("queued",),
-    "sleeping": ("sleeping",),
-    "waiting": ("waiting",),
+    "active": _in_order(ACTIVE_RUN_STATUSES),
+    **{s: (s,) for s in _in_order(TERMINAL_RUN_STATUSES)},
+    **{s: (s,) for s in _in_order(ACTIVE_RUN_STATUSES)},
 }
 
 
@@ -67,15 +85,6 @@ class RunFilter:
         return " · ".join(parts) or "all"
 
 
-def page_runs(
-    store: Store, flt: RunFilter, limit: int, before: str | None = None
-) -> list[RunRecord]:
-    """One page of runs, newest first, older than `before` when given."""
-    return list(
-        store.list_runs(function=flt.function, status=flt.statuses, limit=limit, before=before)
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class FunctionInfo:
     """What the functions panel shows for one loaded function."""
@@ -99,52 +108,81 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def function_infos(engine: Engine) -> list[FunctionInfo]:
-    """The loaded functions, sorted by id, with their run counts and step-mode flag."""
-    store = engine.store
-    stepping = store.flags("stepmode/")
-    failing = pending_failures(store)
-    return [
-        FunctionInfo(
-            id=fn.id,
-            triggers=tuple(fn.triggers),
-            file=display_path(fn.source),
-            runs=store.count_runs(fn.id),
-            step_mode=bool(stepping.get(f"stepmode/{fn.id}")),
-            failures=tuple(f for f in failing if f.function == fn.id),
+class Journal:
+    """Everything the TUI reads, through the engine's query API (each method reads the store:
+    call it in a worker, never on the UI loop)."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Read what `engine` serves."""
+        self.engine = engine
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """One run with its steps, as `durable show --json` has it (None: no such run)."""
+        try:
+            return run_detail(self.engine.store, run_id)
+        except InputError:
+            return None
+
+    def page(self, flt: RunFilter, limit: int, before: str | None = None) -> list[RunRecord]:
+        """One page of the runs `flt` selects, newest first, older than `before` when given."""
+        return run_page(
+            self.engine.store,
+            function=flt.function,
+            statuses=flt.statuses,
+            limit=limit,
+            before=before,
         )
-        for fn in sorted(engine.registry, key=lambda f: f.id)
-    ]
 
+    def runs(self, run_ids: list[str]) -> dict[str, RunRecord]:
+        """The runs among `run_ids` that exist, in one read."""
+        return runs_by_id(self.engine.store, run_ids)
 
-def last_event_data(
-    engine: Engine, name: str, sent_ids: Iterable[str] = ()
-) -> dict[str, Any] | None:
-    """The data of the newest event named `name` in the journal; it reads the store, so call
-    it off the UI loop.
+    def active(self) -> set[str]:
+        """The ids of the runs not finished yet."""
+        return active_run_ids(self.engine.store)
 
-    Events that started runs are found through the newest runs of the functions they trigger,
-    and the events this session sent (`sent_ids`) by id: the newest by time wins, so an event
-    sent from the TUI loses to a newer one sent from the command line.
-    """
-    store = engine.store
-    found = [store.get_event(event_id) for event_id in sent_ids]
-    for fn in engine.registry.for_event(name):
-        found.extend(run.event for run in store.list_runs(function=fn.id, limit=20))
-    events = [e for e in found if e and e.get("name") == name]
-    best = max(events, key=lambda e: e.get("ts") or 0, default=None)
-    return None if best is None else dict(best.get("data") or {})
+    def functions(self) -> list[FunctionInfo]:
+        """The loaded functions, sorted by id, with their run counts and step-mode flag."""
+        store, loaded = self.engine.store, sorted(self.engine.registry, key=lambda f: f.id)
+        stepping = step_modes(store)
+        counts = run_counts(store, (fn.id for fn in loaded))
+        failing = pending_failures(store)
+        return [
+            FunctionInfo(
+                id=fn.id,
+                triggers=tuple(fn.triggers),
+                file=display_path(fn.source),
+                runs=counts[fn.id],
+                step_mode=fn.id in stepping,
+                failures=tuple(f for f in failing if f.function == fn.id),
+            )
+            for fn in loaded
+        ]
+
+    def pending_failures(
+        self, *, run_id: str | None = None, function_id: str | None = None
+    ) -> list[PendingFailure]:
+        """Injected failures still to happen: all, those that can hit a run, or a function's."""
+        try:
+            return self.engine.pending_failures(run_id=run_id, function_id=function_id)
+        except InputError:  # the run is gone: nothing can hit it
+            return []
+
+    def awaited(self, event_name: str) -> bool:
+        """Whether a run waits for an event named `event_name` now."""
+        return awaited(self.engine.store, event_name)
+
+    def last_event_data(self, name: str, sent_ids: Iterable[str] = ()) -> dict[str, Any] | None:
+        """The data of the newest event named `name` (see `engine.last_event_data`)."""
+        return last_event_data(self.engine.store, self.engine.registry, name, sent_ids)
 
 
 def open_waits(detail: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The `wait_for_event` steps a run (a `run_detail` dict) is waiting in now."""
-    if not detail or detail["status"] != "waiting":
+    held = WAIT.run_status
+    if not detail or detail["status"] != held:
         return []
-    return [
-        s
-        for s in detail["steps"]
-        if s.get("kind") == "wait" and step_state(s, "waiting") == "waiting"
-    ]
+    return [s for s in detail["steps"] if kind_of(s) is WAIT and step_state(s, held) == held]
 
 
 def with_match(data: dict[str, Any] | None, wait: dict[str, Any]) -> dict[str, Any]:

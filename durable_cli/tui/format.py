@@ -10,15 +10,21 @@ from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 
+from ..engine import STEP_STATUSES, TERMINAL_RUN_STATUSES
+from ..engine.kinds import KINDS, WAIT, Kind
+
 __all__ = [
-    "ACTIVE",
+    "HELD_STATUSES",
     "ICONS",
+    "SETTLED_STEP_STATUSES",
+    "due_at",
     "duration_bar",
     "fmt_clock",
     "fmt_duration",
     "fmt_when",
     "held_text",
     "json_block",
+    "kind_of",
     "one_line_json",
     "short_id",
     "short_type",
@@ -38,7 +44,11 @@ ICONS = {
     "failed": "✗",
     "cancelled": "⊘",
 }
-ACTIVE = frozenset({"queued", "running", "paused", "retrying", "sleeping", "waiting"})
+# the statuses of a step that has run its course: the ends of a run that a step can have too
+SETTLED_STEP_STATUSES = TERMINAL_RUN_STATUSES.intersection(STEP_STATUSES)
+# what a step under way shows while its run waits on it (a timer or an event, not work): the
+# status its kind holds the run in
+HELD_STATUSES = frozenset(kind.run_status for kind in KINDS.values()) - {"running"}
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -120,9 +130,17 @@ def json_block(value: Any, *, theme: str = "ansi_dark") -> Syntax:
     return Syntax(text, "json", theme=theme, word_wrap=True, background_color="default")
 
 
-# a step the journal calls "running" while its run only waits: a timer or an event, not work
-_HELD = {"wait": "waiting", "invoke": "waiting", "sleep": "sleeping"}
-_SETTLED = frozenset({"completed", "failed"})
+def kind_of(step: dict[str, Any]) -> Kind | None:
+    """The row of the kinds table for a step (a `run_detail` step dict); None: unknown."""
+    return KINDS.get(step.get("kind") or "")
+
+
+def due_at(step: dict[str, Any]) -> int | None:
+    """When a step is due (epoch ms), from the meta field its kind names; None: no due time."""
+    kind = kind_of(step)
+    if kind is None or kind.due_field is None:
+        return None
+    return (step.get("meta") or {}).get(kind.due_field)
 
 
 def step_state(step: dict[str, Any], run_status: str) -> str:
@@ -133,12 +151,14 @@ def step_state(step: dict[str, Any], run_status: str) -> str:
     `cancelled`, since it will never go on.
     """
     status = step["status"]
-    if status in _SETTLED:
+    if status in SETTLED_STEP_STATUSES:
         return status
     if run_status == "cancelled":
         return "cancelled"
-    held = _HELD.get(step.get("kind") or "")
-    return held if held and status == "running" and run_status == held else status
+    # the journal calls such a step "running" while its run is in the status its kind holds it
+    kind = kind_of(step)
+    held = kind.run_status if kind is not None else None
+    return held if held in HELD_STATUSES and status == "running" and run_status == held else status
 
 
 def wait_text(meta: dict[str, Any]) -> str:
@@ -152,9 +172,8 @@ def wait_text(meta: dict[str, Any]) -> str:
 def held_text(step: dict[str, Any], state: str, now_ms: int) -> str:
     """`waiting for expense/decided · until Dec 3 14:00`: a held step's `state` and its end."""
     meta = step.get("meta") or {}
-    kind = step.get("kind")
-    text = f"waiting for {wait_text(meta)}" if kind == "wait" else state
-    due = meta.get("expires") if kind == "wait" else meta.get("until")
+    text = f"waiting for {wait_text(meta)}" if kind_of(step) is WAIT else state
+    due = due_at(step)
     if due:
         text += f" · until {fmt_when(due, now_ms)}"
     return text

@@ -74,6 +74,7 @@ async def test_a_completed_step_of_a_live_run_fails_new_runs_not_this_one(
         )
         run = next(r for r in main.runs.runs if r.function == "pipeline")
         main.runs.select_run(run.id)
+        await wait_for(pilot, lambda: main.detail.run_id == run.id, "its detail")
         await pilot.press("n")  # step one runs and completes; the run pauses before two
         await wait_for(
             pilot,

@@ -238,3 +238,15 @@ def demo_app(engine: Engine) -> DurableApp:
     """The app over the seeded journal; serve=False: nothing runs, so what it shows depends
     only on the journal."""
     return DurableApp(engine, paths=["examples/document_pipeline.py"], serve=False)
+
+
+async def settled(pilot: Pilot[Any], timeout: float = 10.0) -> None:
+    """Wait until the main screen has nothing to read and has applied what it read (a result
+    it applies may ask for another read: it is settled when a pause leaves none asked for)."""
+    main = pilot.app.main
+    for _ in range(100):
+        await wait_for(pilot, lambda: not main.reading, "the journal reads", timeout)
+        await pilot.pause()
+        if not main.reading:
+            return
+    raise AssertionError("the screen kept reading")

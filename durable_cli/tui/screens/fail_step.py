@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from ...store import PendingFailure
+from ...engine import PendingFailure
 
 __all__ = ["FailRequest", "FailStepScreen"]
 

@@ -1,23 +1,24 @@
 """The main screen: functions and runs on the left, the selected run on the right.
 
 It keeps the panes in step with the engine's changes and owns the selection; what the keys do
-lives in `actions.py`.
+is `RunActions` (`actions.py`), which the screen owns and calls. The panes read the journal in
+workers and apply what comes back; the screen reacts to those messages as they bubble up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from ...engine import Change, Engine
-from ...store import ACTIVE_RUN_STATUSES
+from ...engine import ACTIVE_RUN_STATUSES, Change, Engine, PendingFailure
 from ..commands import bindings
-from ..data import RunFilter, function_infos
+from ..data import Journal, RunFilter
+from ..reads import ReadQueue
 from ..widgets.functions_list import FunctionsList
 from ..widgets.run_detail import RunDetail
 from ..widgets.run_list import RunList
@@ -33,28 +34,52 @@ _RUN_KINDS = ("run", "step", "code_changed", "error")
 _ROW_KINDS = ("run", "code_changed")
 
 
-class MainScreen(RunActions, Screen[None]):
+class MainScreen(Screen[None]):
     """Functions · runs · run detail, plus the status line and footer."""
 
     BINDINGS = bindings()
+
+    class ActiveRead(Message):
+        """The runs not finished yet, read once the screen is up."""
+
+        def __init__(self, run_ids: set[str]) -> None:
+            """Carry their ids."""
+            super().__init__()
+            self.run_ids = run_ids
+
+    class FailuresRead(Message):
+        """The pending injected failures, read once a second."""
+
+        def __init__(self, pending: list[PendingFailure]) -> None:
+            """Carry them."""
+            super().__init__()
+            self.pending = pending
 
     def __init__(self, engine: Engine, *, watching: bool = False) -> None:
         """Drive `engine` (already serving on this loop, or about to)."""
         super().__init__()
         self.engine = engine
+        self.journal = Journal(engine)
         now = engine.clock.now_ms
-        self.functions = FunctionsList(id="functions")
-        self.runs = RunList(engine.store, now, id="runs")
-        self.detail = RunDetail(engine.store, now, id="detail")
+        self.functions = FunctionsList(self.journal, id="functions")
+        self.runs = RunList(self.journal, now, id="runs")
+        self.detail = RunDetail(self.journal, now, id="detail")
         self.status = StatusBar(id="status")
         self.status.watching = watching
         self.footer = Footer(compact=True)
+        self.actions = RunActions(
+            self,
+            engine,
+            self.journal,
+            functions=self.functions,
+            runs=self.runs,
+            detail=self.detail,
+            changed=self._update_bindings,
+        )
         self._binding_state: tuple[Any, ...] = ()
-        self.sent: dict[str, str] = {}  # event name -> id of the last one sent from here
-        self._last_name: str | None = None
-        self._await_event: str | None = None
-        self._await_run: str | None = None
         self._active: set[str] = set()
+        self._ended: set[str] | None = set()  # runs seen to end before the first read of them
+        self._reads = ReadQueue(self, "screen")
 
     def compose(self) -> ComposeResult:
         """Left column (functions over runs), run detail, status line, footer."""
@@ -69,20 +94,38 @@ class MainScreen(RunActions, Screen[None]):
     def on_mount(self) -> None:
         self.functions.border_title = "Functions"
         self.detail.border_title = "Run"
-        self._refresh_functions()
+        self.functions.reload()
         self.runs.reload()
-        self._retitle_runs()
-        self._active = {  # one status at a time: each is an index range, not a scan of all runs
-            run.id
-            for status in ACTIVE_RUN_STATUSES
-            for run in self.engine.store.list_runs(status=status)
-        }
-        self.status.active = len(self._active)
+        self._reads.ask(lambda: self._read_active)
         self.status.loaded(list(self.engine.registry.files), len(self.engine.registry))
-        if not self.runs.runs:
-            self.detail.show_run(None)
         self.runs.focus()
         self.set_interval(1.0, self._tick)
+
+    @property
+    def reading(self) -> bool:
+        """Whether any read of the journal is under way or waiting (tests wait for none)."""
+        return (
+            self._reads.busy
+            or self.actions.reading
+            or self.functions.reading
+            or self.runs.reading
+            or self.detail.reading
+        )
+
+    def _read_active(self) -> Message:
+        """On a worker thread."""
+        return self.ActiveRead(self.journal.active())
+
+    def on_main_screen_active_read(self, message: MainScreen.ActiveRead) -> None:
+        # changes that came in meanwhile are newer than the read: a run they saw end stays out
+        self._active |= message.run_ids - (self._ended or set())
+        self._ended = None
+        self._show_active()
+
+    def _show_active(self) -> None:
+        if self.status.active != len(self._active):
+            self.status.active = len(self._active)
+            self.status.redraw()
 
     # -- keeping up with the engine ---------------------------------------------------------
     def apply_changes(self, changes: list[Change]) -> None:
@@ -96,47 +139,36 @@ class MainScreen(RunActions, Screen[None]):
                 if change.kind in _ROW_KINDS:
                     run_ids.append(change.run_id)
                 if change.kind == "run" and change.status:
-                    if change.status in ACTIVE_RUN_STATUSES:
-                        new_runs |= change.run_id not in self._active
-                        self._active.add(change.run_id)
-                    else:
-                        self._active.discard(change.run_id)
+                    new_runs |= self._note_status(change.run_id, change.status)
             elif change.kind == "reload":
                 files = list(change.detail.get("files", ()))
                 self.status.reloaded(
                     change.at, change.duration_ms, files, len(self.engine.registry)
                 )
-                self._refresh_functions()
+                self.functions.reload()
             elif change.kind == "load_error":
                 self.status.failed(change.detail, change.error)
-        if self.status.active != len(self._active):
-            self.status.active = len(self._active)
-            self.status.redraw()
+        self._show_active()
         if not touched:
             return
         if run_ids:
             self.runs.update_runs(run_ids)
         if new_runs:
-            self._refresh_functions()
-            self._follow_new_run()
-        if self.detail.run_id in touched:
+            self.functions.reload()
+        if self.detail.wanted in touched:
             self.detail.refresh_run()
-        elif self.detail.run_id is None and self.runs.selected:
-            self.detail.show_run(self.runs.selected.id)
-        self._retitle_runs()
         self._update_bindings()
 
-    def _follow_new_run(self) -> None:
-        """Select the run of an event just sent, or of a replay just asked for."""
-        if self._await_run and self.runs.select_run(self._await_run):
-            self._await_run = None
-            return
-        if self._await_event:
-            for run in self.runs.runs[:50]:
-                if run.event.get("id") == self._await_event:
-                    self._await_event = None
-                    self.runs.select_run(run.id)
-                    return
+    def _note_status(self, run_id: str, status: str) -> bool:
+        """Keep count of the active runs; True for a run not active before."""
+        if status in ACTIVE_RUN_STATUSES:
+            new = run_id not in self._active
+            self._active.add(run_id)
+            return new
+        self._active.discard(run_id)
+        if self._ended is not None:
+            self._ended.add(run_id)
+        return False
 
     def _tick(self) -> None:
         """Durations of runs still going tick once a second."""
@@ -147,21 +179,16 @@ class MainScreen(RunActions, Screen[None]):
             self.detail.header.show(detail)
             self.detail.timeline.refresh()
         # injected failures change with no run changing (`durable fail` elsewhere, one used up)
-        if self.functions.failures_changed(self.engine.pending_failures()):
-            self._refresh_functions()
+        self._reads.ask(lambda: self._read_failures, "failures")
+
+    def _read_failures(self) -> Message:
+        """On a worker thread."""
+        return self.FailuresRead(self.journal.pending_failures())
+
+    def on_main_screen_failures_read(self, message: MainScreen.FailuresRead) -> None:
+        if self.functions.failures_changed(message.pending):
+            self.functions.reload()
             self.detail.refresh_run()
-
-    def _refresh_functions(self) -> None:
-        self.functions.show(function_infos(self.engine))
-
-    def _retitle_runs(self) -> None:
-        more = "+" if self.runs.more else ""
-        count = len(self.runs.runs)
-        title = f"Runs · {self.runs.filter.label()}"
-        subtitle = f"{count}{more} run{'s' if count != 1 or more else ''}"
-        # setting either redraws the whole list, even to the same text: only when it changes
-        if (self.runs.border_title, self.runs.border_subtitle) != (title, subtitle):
-            self.runs.border_title, self.runs.border_subtitle = title, subtitle
 
     def on_resize(self) -> None:
         # the palette hint is the first thing to go when 80 columns must hold every key
@@ -173,20 +200,42 @@ class MainScreen(RunActions, Screen[None]):
     def _update_bindings(self) -> None:
         """Refresh the footer only when what the actions depend on has changed."""
         # the footer rebuilds its widgets on every refresh: skip it while nothing it shows differs
-        run, step = self.run, self.detail.selected_step
+        run, step = self.detail.detail, self.detail.selected_step
         state = (
             None if run is None else (run["status"], run["step_mode"], run["reason"]),
             None if step is None else step["status"],
             self.runs.filter.function,
-            self._function() is None,
+            self.actions.function() is None,
         )
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
 
+    # -- what the panes read, as it comes back ------------------------------------------------
+    def on_run_list_loaded(self, message: RunList.Loaded) -> None:
+        selected = self.runs.selected.id if self.runs.selected else None
+        if message.before is None and selected != self.detail.wanted:  # a new list: its run
+            self.detail.show_run(selected)
+        self._update_bindings()
+
+    def on_run_list_updated(self, message: RunList.Updated) -> None:
+        self.actions.follow_new_run()
+        if self.detail.wanted is None and self.runs.selected:
+            self.detail.show_run(self.runs.selected.id)
+        self._update_bindings()
+
+    def on_run_detail_loaded(self, message: RunDetail.Loaded) -> None:
+        self._update_bindings()
+
+    def on_run_actions_send_checked(self, message: RunActions.SendChecked) -> None:
+        self.actions.send_checked(message)
+
+    def on_run_actions_failures_read(self, message: RunActions.FailuresRead) -> None:
+        self.actions.failures_read(message)
+
     # -- selection --------------------------------------------------------------------------
     def on_run_list_highlighted(self, message: RunList.Highlighted) -> None:
-        if message.run_id != self.detail.run_id:
+        if message.run_id != self.detail.wanted:
             self.detail.show_run(message.run_id)
         self._update_bindings()
 
@@ -194,48 +243,62 @@ class MainScreen(RunActions, Screen[None]):
         self._update_bindings()
 
     def on_functions_list_chosen(self, message: FunctionsList.Chosen) -> None:
-        self._set_filter(RunFilter(message.function_id, self.runs.filter.status))
-
-    def _set_filter(self, flt: RunFilter) -> None:
-        self.runs.reload(flt)
-        self._retitle_runs()
-        selected = self.runs.selected
-        self.detail.show_run(selected.id if selected else None)
-        self._update_bindings()
+        self.runs.reload(RunFilter(message.function_id, self.runs.asked_filter.status))
 
     @property
     def run(self) -> dict[str, Any] | None:
-        """The selected run as `run_detail` gives it (fresh after every change)."""
-        return self.detail.detail
-
-    def _function(self) -> str | None:
-        """The function an action about "the function" means."""
-        if self.functions.has_focus and self.functions.highlighted_function:
-            return self.functions.highlighted_function
-        if self.runs.filter.function:
-            return self.runs.filter.function
-        run = self.run
-        return run["function"] if run else self.functions.highlighted_function
+        """The selected run as `run_detail` gives it (None while it is being read)."""
+        return self.actions.run
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer only what applies to the selection (the footer and palette follow this)."""
-        run = self.run
-        live = run is not None and run["status"] in ACTIVE_RUN_STATUSES
-        step = self.detail.selected_step
-        reason = (run or {}).get("reason") or ""
-        rules: dict[str, Callable[[], bool]] = {
-            "next_step": lambda: (
-                live and bool(run and (run["step_mode"] or run["status"] == "paused"))
-            ),
-            "step_mode_run": lambda: live,
-            "step_mode_function": lambda: self._function() is not None,
-            "fail_step": lambda: run is not None or self._function() is not None,
-            "retry_now": lambda: bool(run) and run["status"] in ("retrying", "sleeping"),
-            "replay_from_step": lambda: step is not None,
-            "rerun": lambda: run is not None,
-            "cancel_run": lambda: live,
-            "continue_anyway": lambda: live and reason.startswith("code changed"),
-            "all_functions": lambda: self.runs.filter.function is not None,
-        }
-        rule = rules.get(action)
-        return True if rule is None else rule()
+        return self.actions.allowed(action)
+
+    # -- the keys (see `commands.ACTIONS`): each is one of `RunActions` ------------------------
+    def action_send(self) -> None:
+        """Open the send-event editor."""
+        self.actions.send()
+
+    def action_next_step(self) -> None:
+        """Let the selected run execute exactly one more step."""
+        self.actions.next_step()
+
+    def action_step_mode_run(self) -> None:
+        """Toggle step mode for the selected run."""
+        self.actions.step_mode_run()
+
+    def action_step_mode_function(self) -> None:
+        """Toggle step mode for new runs of the selected function."""
+        self.actions.step_mode_function()
+
+    def action_fail_step(self) -> None:
+        """Ask which attempts of which step should fail."""
+        self.actions.fail_step()
+
+    def action_retry_now(self) -> None:
+        """Skip the wait the selected run is in."""
+        self.actions.retry_now()
+
+    def action_replay_from_step(self) -> None:
+        """New run of the same event from the selected step (earlier steps copied)."""
+        self.actions.replay_from_step()
+
+    def action_rerun(self) -> None:
+        """New run of the same event, from the start (after a yes)."""
+        self.actions.rerun()
+
+    def action_cancel_run(self) -> None:
+        """Cancel the selected run (after a yes)."""
+        self.actions.cancel_run()
+
+    def action_continue_anyway(self) -> None:
+        """Go on after a code-change hold."""
+        self.actions.continue_anyway()
+
+    def action_filter_status(self) -> None:
+        """Pick the status filter."""
+        self.actions.filter_status()
+
+    def action_all_functions(self) -> None:
+        """Clear the function filter."""
+        self.actions.all_functions()

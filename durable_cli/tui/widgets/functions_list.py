@@ -3,13 +3,18 @@ failures still pending for their runs."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ...store import PendingFailure
-from ..data import FunctionInfo
+from ..data import FunctionInfo, Journal
+from ..reads import ReadQueue
+
+if TYPE_CHECKING:
+    from ...engine import PendingFailure
 
 __all__ = ["ALL", "FunctionsList"]
 
@@ -17,7 +22,10 @@ ALL = "@all"
 
 
 class FunctionsList(OptionList):
-    """Choose a function to filter the runs by (or all of them)."""
+    """Choose a function to filter the runs by (or all of them).
+
+    `reload` reads the functions' facts in a worker; they show when `Loaded` comes back.
+    """
 
     COMPONENT_CLASSES = {"functions-list--muted", "functions-list--warning"}
 
@@ -29,11 +37,42 @@ class FunctionsList(OptionList):
             super().__init__()
             self.function_id = function_id
 
-    def __init__(self, **kwargs: object) -> None:
-        """Start empty; `show` fills it."""
+    class Loaded(Message):
+        """The loaded functions' facts were read."""
+
+        def __init__(self, infos: list[FunctionInfo]) -> None:
+            """Carry them."""
+            super().__init__()
+            self.infos = infos
+
+    def __init__(self, journal: Journal, **kwargs: object) -> None:
+        """Start empty; `reload` fills it from `journal`."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.journal = journal
         self.infos: list[FunctionInfo] = []
         self._failures_seen: list[PendingFailure] | None = None
+        self._reads = ReadQueue(self, "functions")
+
+    @property
+    def reading(self) -> bool:
+        """Whether a read of the journal is under way or waiting."""
+        return self._reads.busy
+
+    def reload(self) -> None:
+        """Read the functions' facts again (run counts, step mode, pending failures)."""
+        self._reads.ask(lambda: self._read, "functions")
+
+    def _read(self) -> Message:
+        """On a worker thread."""
+        return self.Loaded(self.journal.functions())
+
+    def on_functions_list_loaded(self, message: FunctionsList.Loaded) -> None:
+        message.stop()
+        self.show(message.infos)
+
+    def step_mode(self, function_id: str) -> bool:
+        """Whether new runs of `function_id` start in step mode, as last read."""
+        return any(info.step_mode for info in self.infos if info.id == function_id)
 
     @property
     def highlighted_function(self) -> str | None:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Static
 
-from ...engine import run_detail
-from ...errors import InputError
-from ...store import Store
-from ..data import open_waits
+from ...engine import ACTIVE_RUN_STATUSES, TIMER_STATUSES
+from ..data import Journal, open_waits
 from ..format import (
-    ACTIVE,
     ICONS,
     fmt_clock,
     fmt_duration,
@@ -23,6 +22,7 @@ from ..format import (
     short_id,
     wait_text,
 )
+from ..reads import Read, ReadQueue
 from .row_list import STATUS_CLASSES
 from .step_timeline import StepTimeline, TimelineRow
 from .step_view import StepView
@@ -59,7 +59,7 @@ class RunHeader(Static):
         started = detail.get("started_at")
         text.append(f"\nstarted {fmt_clock(started or detail.get('created_at'))}", muted)
         took = detail.get("duration_ms")
-        if took is None and started and status in ACTIVE:
+        if took is None and started and status in ACTIVE_RUN_STATUSES:
             took = self.now_ms() - started
         if took is not None:
             text.append(f" · took {fmt_duration(took)}", muted)
@@ -67,7 +67,7 @@ class RunHeader(Static):
             text.append(f" · replay of {short_id(detail['replay_of'])}", muted)
             if detail.get("meta", {}).get("replay_from"):
                 text.append(f" from {detail['meta']['replay_from']}", muted)
-        if detail.get("step_mode") and status in ACTIVE:
+        if detail.get("step_mode") and status in ACTIVE_RUN_STATUSES:
             text.append(" · ")
             text.append("step mode", warn)
         reason = detail.get("reason")
@@ -78,7 +78,7 @@ class RunHeader(Static):
             elif reason.startswith("step mode"):
                 hint = " (n: run it)"
             text.append(f"\n{reason}{hint}", warn)
-        elif status in ("retrying", "sleeping", "waiting"):
+        elif status in TIMER_STATUSES:
             held, hint = self._held(detail)
             if held:
                 text.append(f"\n{held}", muted)
@@ -109,17 +109,33 @@ class RunHeader(Static):
 
 
 class RunDetail(Vertical):
-    """Header, timeline and step view for one run, re-read from the journal on each change."""
+    """Header, timeline and step view for one run, read again from the journal on each change.
 
-    def __init__(self, store: Store, now_ms: Callable[[], int], **kwargs: Any) -> None:
-        """Read runs from `store`."""
+    The run is read in a worker: `show_run` asks for it, and it shows once the `Loaded`
+    message comes back (which then bubbles up to the screen). Until then the pane goes on
+    showing the run it showed.
+    """
+
+    class Loaded(Message):
+        """A run was read (`detail` None: there is no such run)."""
+
+        def __init__(self, run_id: str, detail: dict[str, Any] | None) -> None:
+            """Carry the run id and what `run_detail` gives for it."""
+            super().__init__()
+            self.run_id = run_id
+            self.detail = detail
+
+    def __init__(self, journal: Journal, now_ms: Callable[[], int], **kwargs: Any) -> None:
+        """Read runs through `journal`."""
         super().__init__(**kwargs)
-        self.store = store
-        self.run_id: str | None = None
+        self.journal = journal
+        self.run_id: str | None = None  # the run shown
+        self.wanted: str | None = None  # the run asked for, shown once read
         self.detail: dict[str, Any] | None = None
         self.header = RunHeader(now_ms, id="run-header")
         self.timeline = StepTimeline(now_ms, id="timeline")
         self.view = StepView(now_ms, id="step-view")
+        self._reads = ReadQueue(self, "detail")
 
     def compose(self) -> ComposeResult:
         """Header over timeline over step view."""
@@ -130,6 +146,11 @@ class RunDetail(Vertical):
     def on_mount(self) -> None:
         self.header.show(None)
         self.view.show(None, None)
+
+    @property
+    def reading(self) -> bool:
+        """Whether a read of the journal is under way or waiting."""
+        return self._reads.busy
 
     @property
     def selected_row(self) -> TimelineRow | None:
@@ -143,26 +164,44 @@ class RunDetail(Vertical):
         return row.step if row is not None and row.kind == "step" else None
 
     def show_run(self, run_id: str | None) -> None:
-        """Show `run_id` (re-reading it when it is the one shown)."""
-        same = run_id is not None and run_id == self.run_id
-        self.run_id = run_id
-        try:
-            self.detail = run_detail(self.store, run_id) if run_id else None
-        except InputError:
-            self.detail = None
-        self.header.show(self.detail)
-        self.timeline.show(self.detail, same_run=same)
-        self.timeline.display = self.detail is not None
-        if self.detail is None:
-            self.view.show(None, None)
-        title = "Run" if self.detail is None else f"Run {short_id(self.run_id)}"
-        if self.border_title != title:  # setting it redraws the whole pane, even to the same
-            self.border_title = title
+        """Show `run_id` once read (read it again when it is the one shown); None: no run."""
+        self.wanted = run_id
+        if run_id is None:
+            self._show(None, None)
+        else:
+            self._reads.ask(self._read, "run")
 
     def refresh_run(self) -> None:
-        """Re-read the run shown."""
-        if self.run_id is not None:
-            self.show_run(self.run_id)
+        """Read the run shown (or asked for) again."""
+        if self.wanted is not None:
+            self.show_run(self.wanted)
+
+    def _read(self) -> Read | None:
+        run_id = self.wanted  # at its turn: the newest run asked for
+        return None if run_id is None else partial(self._load, run_id)
+
+    def _load(self, run_id: str) -> Message:
+        """On a worker thread."""
+        return self.Loaded(run_id, self.journal.run(run_id))
+
+    def on_run_detail_loaded(self, message: RunDetail.Loaded) -> None:
+        if message.run_id != self.wanted:
+            message.stop()  # another run was asked for since: it is read next
+            return
+        self._show(message.run_id, message.detail)
+
+    def _show(self, run_id: str | None, detail: dict[str, Any] | None) -> None:
+        same = run_id is not None and run_id == self.run_id
+        self.run_id = run_id
+        self.detail = detail
+        self.header.show(detail)
+        self.timeline.show(detail, same_run=same)
+        self.timeline.display = detail is not None
+        if detail is None:
+            self.view.show(None, None)
+        title = "Run" if detail is None else f"Run {short_id(run_id)}"
+        if self.border_title != title:  # setting it redraws the whole pane, even to the same
+            self.border_title = title
 
     def on_step_timeline_highlighted(self, message: StepTimeline.Highlighted) -> None:
         self.view.show(self.detail, message.row)

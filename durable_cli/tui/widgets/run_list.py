@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.message import Message
 from textual.strip import Strip
 
-from ...store import RunRecord, Store
-from ..data import RunFilter, page_runs
-from ..format import ACTIVE, ICONS, fmt_clock, fmt_duration, short_id
+from ...engine import ACTIVE_RUN_STATUSES
+from ..data import Journal, RunFilter
+from ..format import ICONS, fmt_clock, fmt_duration, short_id
+from ..reads import Read, ReadQueue
 from .row_list import RowList
+
+if TYPE_CHECKING:
+    from ...engine import RunRecord
 
 __all__ = ["RunList"]
 
@@ -24,7 +29,12 @@ _PREFETCH = 20  # rows from the end of what is loaded at which the next page is 
 
 
 class RunList(RowList):
-    """Runs newest first. Holds only the pages scrolled to, never every run."""
+    """Runs newest first. Holds only the pages scrolled to, never every run.
+
+    Every read of the journal runs in a worker: `reload`, `load_more` and `update_runs` ask
+    for one, and its result comes back as a `Loaded` or `Updated` message, applied here first
+    and then bubbling up to the screen.
+    """
 
     empty_text = "No runs yet: press s to send an event."
 
@@ -36,22 +46,49 @@ class RunList(RowList):
             super().__init__()
             self.run_id = run_id
 
-    def __init__(self, store: Store, now_ms: Callable[[], int], **kwargs: Any) -> None:
-        """List runs from `store`; `now_ms` ages runs still going."""
+    class Loaded(Message):
+        """A page of runs was read: the first of a filter (`before` None), or the next one."""
+
+        def __init__(self, flt: RunFilter, runs: list[RunRecord], before: str | None) -> None:
+            """Carry the filter, the page and the run it continues after."""
+            super().__init__()
+            self.filter = flt
+            self.runs = runs
+            self.before = before
+
+    class Updated(Message):
+        """Changed runs were read again (a run missing from `runs` no longer exists)."""
+
+        def __init__(self, runs: dict[str, RunRecord], asked: list[str]) -> None:
+            """Carry the runs read and the ids asked for."""
+            super().__init__()
+            self.runs = runs
+            self.asked = asked
+
+    def __init__(self, journal: Journal, now_ms: Callable[[], int], **kwargs: Any) -> None:
+        """List runs `journal` reads; `now_ms` ages runs still going."""
         super().__init__(**kwargs)
-        self.store = store
+        self.journal = journal
         self.now_ms = now_ms
-        self.filter = RunFilter()
+        self.filter = RunFilter()  # what the rows show
+        self.asked_filter = self.filter  # what the newest reload asked for
         self.runs: list[RunRecord] = []
         self._pos: dict[str, int] = {}
         self._name_len = 0
         self.more = False
+        self._stale: dict[str, None] = {}  # runs changed since they were read, in order
+        self._reads = ReadQueue(self, "runs")
 
     # -- data -------------------------------------------------------------------------------
     @property
     def selected(self) -> RunRecord | None:
         """The run under the cursor."""
         return self.runs[self.cursor] if 0 <= self.cursor < len(self.runs) else None
+
+    @property
+    def reading(self) -> bool:
+        """Whether a read of the journal is under way or waiting."""
+        return self._reads.busy
 
     def row_count(self) -> int:
         """Rows loaded so far."""
@@ -63,47 +100,88 @@ class RunList(RowList):
         # than the name (times, the status word) cuts it (a replay's mark may)
         self._name_len = min(_NAME_MAX, max((len(r.function) for r in self.runs), default=0))
 
-    def reload(self, flt: RunFilter | None = None, *, keep: str | None = None) -> None:
-        """Load the first page again (with a new filter), keeping the cursor on `keep`."""
+    def reload(self, flt: RunFilter | None = None) -> None:
+        """Read the first page again (with a new filter), keeping the cursor on its run."""
         if flt is not None:
-            self.filter = flt
-        keep = keep or (self.selected.id if self.selected else None)
-        self.runs = page_runs(self.store, self.filter, PAGE)
+            self.asked_filter = flt
+        self._reads.ask(lambda: partial(self._read_page, self.asked_filter, None), "first")
+
+    def load_more(self) -> None:
+        """Read the next older page, if there is one and the cursor or the view nears it."""
+        if self._wants_more():
+            self._reads.ask(self._next_page, "more")
+
+    def _wants_more(self) -> bool:
+        if not self.more or not self.runs:
+            return False
+        count = len(self.runs)
+        return (
+            self.cursor >= count - _PREFETCH
+            or round(self.scroll_offset.y) + self.size.height * 2 >= count
+        )
+
+    def _next_page(self) -> Read | None:
+        # asked again while a page was read: this one may no longer be needed
+        if not self._wants_more():
+            return None
+        return partial(self._read_page, self.filter, self.runs[-1].id)
+
+    def _read_page(self, flt: RunFilter, before: str | None) -> Message:
+        """On a worker thread."""
+        return self.Loaded(flt, self.journal.page(flt, PAGE, before), before)
+
+    def on_run_list_loaded(self, message: RunList.Loaded) -> None:
+        if message.before is not None:
+            if message.filter != self.filter:
+                message.stop()  # a page of a list no longer shown
+                return
+            self.more = len(message.runs) == PAGE
+            self.runs.extend(run for run in message.runs if run.id not in self._pos)
+            self._reindex()
+            self.rows_changed()
+            self._retitle()
+            return
+        if message.filter != self.asked_filter:
+            message.stop()  # a newer filter is being read
+            return
+        keep = self.selected.id if self.selected else None
+        self.filter = message.filter
+        self.runs = message.runs
         self.more = len(self.runs) == PAGE
         self._reindex()
         self.rows_changed()
         self.set_cursor(self._pos.get(keep, 0) if keep else 0)
-
-    def load_more(self) -> bool:
-        """Append the next older page; False when there is none."""
-        if not self.more or not self.runs:
-            return False
-        page = page_runs(self.store, self.filter, PAGE, before=self.runs[-1].id)
-        self.more = len(page) == PAGE
-        page = [run for run in page if run.id not in self._pos]
-        self.runs.extend(page)
-        self._reindex()
-        self.rows_changed()
-        return bool(page)
+        self._retitle()
 
     def update_runs(self, run_ids: Iterable[str]) -> None:
-        """Re-read changed runs: update, insert (if they now match) or drop them, in place."""
+        """Read changed runs again: they are updated, inserted (if they now match) or dropped."""
+        self._stale.update(dict.fromkeys(run_ids))
+        if self._stale:
+            self._reads.ask(self._read_stale, "update")
+
+    def _read_stale(self) -> Read | None:
+        # older than the pages loaded: they show up when scrolled to
+        oldest = self.runs[-1].id if self.more and self.runs else None
+        wanted = [
+            run_id
+            for run_id in self._stale
+            if run_id in self._pos or oldest is None or run_id >= oldest
+        ]
+        self._stale.clear()
+        if not wanted:
+            return None
+        # one read: a burst of events brings hundreds
+        return lambda: self.Updated(self.journal.runs(wanted), wanted)
+
+    def on_run_list_updated(self, message: RunList.Updated) -> None:
         keep = self.selected.id if self.selected else None
         top = round(self.scroll_offset.y)
-        oldest = self.runs[-1].id if self.more and self.runs else None
         removed: set[str] = set()
         added: list[RunRecord] = []
         changed: list[int] = []
-        # older than the pages loaded: they show up when scrolled to
-        wanted = [
-            run_id
-            for run_id in dict.fromkeys(run_ids)
-            if run_id in self._pos or oldest is None or run_id >= oldest
-        ]
-        fresh = self.store.get_runs(wanted)  # one read: a burst of events brings hundreds
-        for run_id in wanted:
+        for run_id in message.asked:
             pos = self._pos.get(run_id)
-            run = fresh.get(run_id)
+            run = message.runs.get(run_id)
             if run is None:
                 continue
             if not self.filter.matches(run):
@@ -136,6 +214,16 @@ class RunList(RowList):
             self.set_cursor(self._pos[keep], notify=False, scroll=False)
         elif self.runs:
             self.set_cursor(min(self.cursor, len(self.runs) - 1))
+        self._retitle()
+
+    def _retitle(self) -> None:
+        more = "+" if self.more else ""
+        count = len(self.runs)
+        title = f"Runs · {self.filter.label()}"
+        subtitle = f"{count}{more} run{'s' if count != 1 or more else ''}"
+        # setting either redraws the whole list, even to the same text: only when it changes
+        if (self.border_title, self.border_subtitle) != (title, subtitle):
+            self.border_title, self.border_subtitle = title, subtitle
 
     def select_run(self, run_id: str) -> bool:
         """Put the cursor on `run_id` if it is listed."""
@@ -147,13 +235,12 @@ class RunList(RowList):
 
     def has_active(self) -> bool:
         """Whether a listed run is still going (its duration ticks)."""
-        return any(run.status in ACTIVE for run in self.runs[:200])
+        return any(run.status in ACTIVE_RUN_STATUSES for run in self.runs[:200])
 
     # -- events -----------------------------------------------------------------------------
     def cursor_moved(self, index: int) -> None:
         """Tell the screen, and fetch more rows when near the end."""
-        if index >= len(self.runs) - _PREFETCH:
-            self.load_more()
+        self.load_more()
         run = self.selected
         if run is not None:
             self.post_message(self.Highlighted(run.id))
@@ -172,7 +259,7 @@ class RunList(RowList):
     def row_key(self, index: int) -> tuple[str, str, int | None, bool, int] | None:
         """Finished runs look the same until they change status; active ones tick."""
         run = self.runs[index]
-        if run.status in ACTIVE:
+        if run.status in ACTIVE_RUN_STATUSES:
             return None
         return (run.id, run.status, run.ended_at, bool(run.replay_of), self._name_len)
 
@@ -209,7 +296,7 @@ class RunList(RowList):
     def _took(self, run: RunRecord) -> str:
         if run.started_at is None:
             return ""
-        end = run.ended_at or (None if run.status not in ACTIVE else self.now_ms())
+        end = run.ended_at or (None if run.status not in ACTIVE_RUN_STATUSES else self.now_ms())
         return fmt_duration(end - run.started_at) if end else ""
 
 

@@ -9,14 +9,22 @@ from typing import Any
 from rich.text import Text
 from textual.message import Message
 
-from ..format import ICONS, duration_bar, fmt_duration, fmt_when, step_state
+from ...engine import TERMINAL_RUN_STATUSES
+from ..format import (
+    HELD_STATUSES,
+    ICONS,
+    due_at,
+    duration_bar,
+    fmt_duration,
+    fmt_when,
+    kind_of,
+    step_state,
+)
 from .row_list import RowList
 
 __all__ = ["StepTimeline", "TimelineRow"]
 
 TIMES = "\u00d7"
-_KIND_MARK = {"sleep": "sleep", "wait": "wait", "send": "send", "invoke": "invoke"}
-_HELD = ("waiting", "sleeping")  # shown with when they end, not a bar that grows for days
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +72,7 @@ class StepTimeline(RowList):
         if detail is not None:
             rows.append(TimelineRow("event", "@event"))
             rows.extend(TimelineRow("step", s["id"], s) for s in detail["steps"])
-            if detail["status"] in ("completed", "failed", "cancelled"):
+            if detail["status"] in TERMINAL_RUN_STATUSES:
                 rows.append(TimelineRow("result", "@result"))
         self.rows = rows
         self.rows_changed()
@@ -80,7 +88,7 @@ class StepTimeline(RowList):
     def _first_interesting(self) -> int:
         """On opening a run: the step it is stuck on (paused, failed, retrying) or its end."""
         for i, row in enumerate(self.rows):
-            if row.step and row.step["status"] in ("paused", "failed", "retrying", "running"):
+            if row.step and row.step["status"] != "completed":
                 return i
         return len(self.rows) - 1
 
@@ -128,7 +136,7 @@ class StepTimeline(RowList):
         spans = [
             self._span(s) or 0
             for s in detail.get("steps", ())
-            if step_state(s, run_status) not in _HELD
+            if step_state(s, run_status) not in HELD_STATUSES
         ]
         longest = max(spans, default=0)
         bar_width = max(0, min(24, (width - 30) // 2)) if width >= 34 else 0
@@ -138,7 +146,8 @@ class StepTimeline(RowList):
         sid = step["id"] if len(step["id"]) <= id_width else step["id"][: id_width - 1] + "…"
         text.append(f"{ICONS.get(state, '?')} ", style)
         text.append(f"{sid:<{id_width}}")
-        if state in _HELD:  # one attempt, no bar: the room goes to when it ends
+        # held on a timer or an event: when it ends, not a bar that grows for days
+        if state in HELD_STATUSES:  # one attempt, no bar: the room goes to when it ends
             text.append(f" {self._until(step, tail + 3):>{tail + 3}}", muted)
             return text
         attempts = step.get("attempts") or 0
@@ -154,17 +163,21 @@ class StepTimeline(RowList):
         label = fmt_duration(span) if span is not None else ""
         if step.get("copied_from"):
             label = "copied"
-        elif step.get("kind") in _KIND_MARK and not label:
-            label = _KIND_MARK[step["kind"]]
+        elif not label:
+            label = _mark(step)
         text.append(f" {label:>6}", muted)
         return text
 
     def _until(self, step: dict[str, Any], width: int) -> str:
         """`until Dec 3 14:00` for a wait or sleep under way, shortened to fit `width`."""
-        meta = step.get("meta") or {}
-        due = meta.get("expires") if step.get("kind") == "wait" else meta.get("until")
-        mark = _KIND_MARK.get(step.get("kind") or "", "")
+        due, mark = due_at(step), _mark(step)
         if not due:
             return mark
         when = fmt_when(due, self.now_ms())
         return next((t for t in (f"until {when}", when) if len(t) <= width), mark)
+
+
+def _mark(step: dict[str, Any]) -> str:
+    """The short tag of a step's kind ("wait"), empty for a plain step."""
+    kind = kind_of(step)
+    return kind.mark if kind is not None else ""

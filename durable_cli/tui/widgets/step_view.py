@@ -14,12 +14,16 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ...engine.kinds import SLEEP, WAIT
 from ..format import (
+    HELD_STATUSES,
     ICONS,
+    due_at,
     fmt_clock,
     fmt_duration,
     held_text,
     json_block,
+    kind_of,
     short_id,
     short_type,
     step_state,
@@ -64,7 +68,7 @@ class StepView(VerticalScroll, can_focus=True):
 
     def _step(self, detail: dict[str, Any], step: dict[str, Any]) -> RenderableType:
         status = step_state(step, detail["status"])
-        held = status in ("waiting", "sleeping")  # on a timer or an event: no attempt to time
+        held = status in HELD_STATUSES  # on a timer or an event: no attempt to time
         st = self._style
         head = Text()
         head.append(step["id"], "bold")
@@ -86,12 +90,12 @@ class StepView(VerticalScroll, can_focus=True):
                 Text("Paused before this step (step mode): press n to run it.", style=st("paused"))
             )
         parts.extend(_pending_failures(detail, step["id"], st))
-        meta = step.get("meta") or {}
-        if step.get("kind") == "sleep" and meta.get("until") and not held:
-            parts.append(Text(f"Sleeping until {fmt_clock(meta['until'])}", style="dim"))
-        if step.get("kind") == "wait" and meta.get("event") and not held:
+        meta, kind, due = step.get("meta") or {}, kind_of(step), due_at(step)
+        if kind is SLEEP and due and not held:
+            parts.append(Text(f"Sleeping until {fmt_clock(due)}", style="dim"))
+        if kind is WAIT and meta.get("event") and not held:
             parts.append(Text(f"Waited for {wait_text(meta)}", style="dim"))
-        if step.get("kind") == "wait" and held:
+        if kind is WAIT and held:
             parts.append(Text("At the timeout the wait returns None.", style="dim"))
         if status == "completed" or step.get("output") is not None:
             parts += [_heading("Output"), json_block(step.get("output"))]
