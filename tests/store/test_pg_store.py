@@ -9,6 +9,7 @@ import time
 
 import pytest
 from helpers import wait_until
+from pg_proxy import CommitCutter
 
 from durable_cli.errors import LeaseLost, SchemaVersionError, StateError
 from durable_cli.store import RunRecord, new_id
@@ -211,3 +212,26 @@ def test_after_a_cut_the_store_reconnects_at_once_not_through_each_dead_connecti
     assert store.get_flag("x") == 1
     assert time.monotonic() - started < 2, "tried the dead connections one by one"
     store.close()
+
+
+def test_a_claim_whose_commit_answer_is_lost_is_neither_dropped_nor_done_twice(pg_server):
+    url = pg_server.new_database()
+    cutter = CommitCutter(pg_server.port)
+    store = open_database(cutter.url(url.rsplit("/", 1)[1]))
+    for i in range(3):
+        store.put_event({"id": f"e{i}", "name": "x", "data": {}, "ts": i})
+    planned: list[str] = []
+
+    def plan(event: dict) -> list[RunRecord]:
+        planned.append(event["id"])
+        return [RunRecord(id=new_id(), function="f", event=event)]
+
+    cutter.armed.set()
+    made = store.claim_events(plan)
+    assert cutter.cuts == 1, "the COMMIT's answer was not cut"
+    # it committed: the runs it made are handed back (looked up by transaction id), once
+    assert [r.event["id"] for r in made] == ["e0", "e1", "e2"] == planned
+    assert not store.has_queued() and store.count_runs() == 3
+    assert {r.id for r in store.list_runs()} == {r.id for r in made}
+    store.close()
+    cutter.close()
