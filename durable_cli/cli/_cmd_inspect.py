@@ -102,15 +102,27 @@ def show(
         _render.run_view(detail)
 
 
-def doctor(as_json: Json = False, state_dir: StateDir = STATE_DEFAULT) -> None:
+def doctor(
+    ctx: typer.Context,
+    path: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[PATH]",
+            help="The state dir to check, as error messages print it (default: --state-dir).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Json = False,
+    state_dir: StateDir = STATE_DEFAULT,
+) -> None:
     """Check a state dir and explain what it finds; writes nothing. Exit 1 if anything is broken.
 
-    Example: durable doctor --state-dir .durable
+    Example: durable doctor .durable
     """
     from ..engine._doctor import doctor as check
     from ..engine._doctor import exit_code, format_findings
 
-    findings = check(state_dir)
+    findings = check(_doctor_target(ctx, path, state_dir))
     if as_json:
         _print_json([f.to_dict() for f in findings])
     else:
@@ -118,6 +130,22 @@ def doctor(as_json: Json = False, state_dir: StateDir = STATE_DEFAULT) -> None:
     code = exit_code(findings)
     if code:
         raise typer.Exit(code)
+
+
+def _doctor_target(ctx: typer.Context, path: str | None, state_dir: str) -> str:
+    """PATH, else --state-dir (or its variable); both typed, naming two folders: bad input."""
+    if path is None:
+        return state_dir
+    source = ctx.get_parameter_source("state_dir")
+    typed = source is not None and source.name == "COMMANDLINE"
+    if typed and os.path.realpath(path) != os.path.realpath(state_dir):
+        from ..errors import InputError
+
+        raise InputError(
+            f"durable doctor: PATH {path} and --state-dir {state_dir} are different state dirs;"
+            " give one of them"
+        )
+    return path
 
 
 COMMANDS = {"functions": functions, "runs": runs, "show": show, "doctor": doctor}

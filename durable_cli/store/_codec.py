@@ -12,6 +12,7 @@ from diskcache import Disk
 from diskcache.core import MODE_PICKLE, MODE_RAW
 
 from ..errors import StateError
+from ._files import doctor_hint
 from ._json import dumps, loads
 
 __all__ = ["MODE_RAW", "JSONDisk", "MissingValueFile", "dumps", "loads"]
@@ -25,7 +26,7 @@ class MissingValueFile(StateError):
         self.filename = filename
         super().__init__(
             f"{directory}: value file {filename} is missing (the journal row that needs it is"
-            f" unreadable); run `durable doctor {directory}`"
+            f" unreadable); {doctor_hint(directory)}"
         )
 
 
@@ -75,7 +76,7 @@ class JSONDisk(Disk):
             where = f"value file {filename}" if filename else "a journal value"
             raise StateError(
                 f"{self._directory}: {where} is not valid JSON (damaged?);"
-                f" run `durable doctor {self._directory}`"
+                f" {doctor_hint(self._directory)}"
             ) from None
 
     def _write(self, full_path: str, iterator: Any, mode: str, encoding: str | None = None) -> int:
