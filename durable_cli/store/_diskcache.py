@@ -380,10 +380,12 @@ class DiskcacheStore(RunnerCoordination):
     @guarded
     def set_flag(self, key: str, value: Any) -> None:
         """Set (or, with None, clear) a small flag."""
-        if value is None:
-            self._rows.delete(f"flag/{key}")
-        else:
-            self._rows.put(f"flag/{key}", value)
+        rows = self._rows
+        with rows.transaction():  # a transaction of its own, fenced like every runner's write
+            if value is None:
+                rows.delete(f"flag/{key}")
+            else:
+                rows.put(f"flag/{key}", value)
 
     @guarded
     def get_flag(self, key: str) -> Any:

@@ -64,11 +64,7 @@ def test_a_revoked_runner_writes_nothing(backend):
     assert other.count_runs() == 1
 
 
-def test_a_revoked_runner_sets_no_flag(backend, request: pytest.FixtureRequest):
-    if request.node.callspec.params["backend"] == "diskcache":
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="the SQLite store's set_flag is not fenced")
-        )
+def test_a_revoked_runner_sets_no_flag(backend):
     paused, other = _runner(backend(), "paused", LEASE_MS), _runner(backend(), "other")
     wait_until(lambda: _lapsed(other, paused.leases.runner_id), what="the lease to lapse")
     other.leases.take_over(("queued", "running"))

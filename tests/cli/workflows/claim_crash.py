@@ -2,7 +2,8 @@
 
 With DURABLE_TEST_CRASH_IN_CLAIM set, the runner dies while planning the second queued event:
 the first event's run is written and its queue entry deleted, but nothing is committed yet.
-It patches an engine internal (the intake's planner), so a rename there makes the crash test fail loudly, not pass.
+It patches an engine internal (the intake's planner), so a rename there makes the crash test
+fail loudly, not pass.
 """
 
 from __future__ import annotations
