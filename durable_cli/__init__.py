@@ -14,6 +14,7 @@ from ._client import send
 from .errors import (
     DurableError,
     InjectedFailure,
+    NondeterminismError,
     NonRetriableError,
     OutputNotStorableError,
     RetryAfterError,
@@ -47,6 +48,7 @@ __all__ = [
     "Function",
     "InjectedFailure",
     "NonRetriableError",
+    "NondeterminismError",
     "OutputNotStorableError",
     "RetryAfterError",
     "Step",

@@ -7,6 +7,7 @@
           ├── StepError                  raised at `step.run` when a step failed for good
           ├── OutputNotStorableError     a step returned what JSON can't store   (retriable = False)
           ├── InjectedFailure            a failure injected by `durable fail` or the testing helper
+          ├── NondeterminismError        replayed code asked for steps its history contradicts
           ├── LoadError                  a workflow file failed to load (file and line)
           │    └── FunctionIdClashError  two functions share an id
           ├── StateError                 the state dir can't be used as it is
@@ -37,6 +38,7 @@ __all__ = [
     "LeaseLost",
     "LoadError",
     "NonRetriableError",
+    "NondeterminismError",
     "OutputNotStorableError",
     "RetryAfterError",
     "RunCancelled",
@@ -119,6 +121,74 @@ class InjectedFailure(DurableError):
     """A failure injected by `durable fail`, the TUI or the testing helper; retriable."""
 
     retriable = True
+
+
+class NondeterminismError(DurableError):
+    """Replayed code asked for steps its recorded history contradicts (`testing.replay`).
+
+    `position` counts steps from 1 in the history's order; `recorded` is the (id, kind) the
+    history has there, `requested` the (id, kind) the code asked for instead (None: the run
+    ended without asking for the recorded step). `recorded_order` and `requested_order` are the
+    whole recorded order and the code's up to the contradiction, as (id, kind) pairs.
+    """
+
+    retriable = False
+
+    def __init__(
+        self,
+        position: int,
+        recorded: tuple[str, str],
+        requested: tuple[str, str] | None,
+        *,
+        function: str | None = None,
+        recorded_order: list[tuple[str, str]] | None = None,
+        requested_order: list[tuple[str, str]] | None = None,
+        ended_with: str | None = None,
+    ) -> None:
+        """Name the position, the recorded step and the requested one."""
+        self.position = position
+        self.recorded = tuple(recorded)
+        self.requested = None if requested is None else tuple(requested)
+        self.function = function
+        self.recorded_order = [tuple(p) for p in recorded_order or ()]
+        self.requested_order = [tuple(p) for p in requested_order or ()]
+        self.ended_with = ended_with
+        rid, rkind = self.recorded
+        head = f"{function}: " if function else ""
+        if self.requested is None:
+            raised = f" (raising {ended_with})" if ended_with else ""
+            asked = f"the run ended{raised} without asking for it"
+        else:
+            asked = f"the code requested {self.requested[0]!r} ({self.requested[1]})"
+        super().__init__(
+            f"{head}nondeterminism at step {position}: the history recorded {rid!r} ({rkind}),"
+            f" {asked}"
+        )
+
+    def side_by_side(self) -> str:
+        """The recorded step order beside the requested one, the contradicting row marked."""
+        rows = max(len(self.recorded_order), len(self.requested_order), self.position)
+        cells = [
+            (
+                _step_cell(self.recorded_order, i),
+                _step_cell(self.requested_order, i)
+                or ("(run ended)" if self.requested is None and i == self.position - 1 else ""),
+            )
+            for i in range(rows)
+        ]
+        width = max([len("recorded"), *(len(left) for left, _ in cells)])
+        lines = [f"step  {'recorded':<{width}}  requested"]
+        for i, (left, right) in enumerate(cells):
+            mark = "  <- differs" if i == self.position - 1 else ""
+            lines.append(f"{i + 1:>4}  {left:<{width}}  {right}{mark}".rstrip())
+        return "\n".join(lines)
+
+
+def _step_cell(order: list[tuple[str, ...]], index: int) -> str:
+    if index >= len(order):
+        return ""
+    sid, kind = order[index]
+    return f"{sid} ({kind})"
 
 
 class LoadError(DurableError):

@@ -17,6 +17,7 @@ def test_public_exports_are_pinned():
             "Function",
             "InjectedFailure",
             "NonRetriableError",
+            "NondeterminismError",
             "OutputNotStorableError",
             "RetryAfterError",
             "Step",

@@ -24,6 +24,7 @@ from ..errors import (
 from ..sdk import AsyncStep, Event, Function, Outcome, Plan, Step
 from ..store import RunRecord, StepRecord
 from ._describe import describe_error
+from ._history import History, Mismatch
 from ._listener import Change
 from ._values import as_stored, short_error
 from .kinds import KINDS, RUN, Write
@@ -38,7 +39,6 @@ class _JournalFailed(ControlFlow):
     """A step's result could not be journaled (disk full…): unwinds the handler uncatchably."""
 
 
-_SETTLED = ("completed", "failed")
 # the `run` kind under a name of this module's own: CPython 3.11 compiles `name.method(...)` on
 # an imported name as an attribute load plus a call (it guesses a module), which makes a bound
 # method on every step; on an assigned name the call takes the method-call fast path
@@ -62,9 +62,14 @@ class Invocation:
         self.fn = fn
         self.run = run
         self.journal = {s.id: s for s in journal}
-        self._order = sorted(journal, key=lambda s: s.seq)
-        self._pos = 0  # how far through the journal's order the handler has come
-        self._next_seq = (self._order[-1].seq + 1) if self._order else 0
+        meta = run.meta
+        # the journal's order and how far the handler has come through it; a run let go on
+        # after a code-change hold matches its steps by id only
+        self._history = History(journal, ordered=not meta.get("ignore_code_change"))
+        # testing.replay's runs: the journal is all there is, a step it lacks is never begun
+        self._journal_only = bool(meta.get("journal_only"))
+        order = self._history.order
+        self._next_seq = (order[-1].seq + 1) if order else 0
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
         self.cancelled = False
@@ -122,43 +127,30 @@ class Invocation:
             self._counts[step_id] = n + 1
         return step_id if n == 0 else f"{step_id}:{n}"
 
-    def _check_order(self, sid: str, rec: StepRecord | None) -> None:
-        """Hold the run when the code asks for steps in an order its journal contradicts.
-
-        The steps a handler asks for must follow the journal's order: a journaled step asked
-        out of turn, or a new step asked while journaled ones are still ahead, means the code
-        changed under the run, and a journaled result could reach the wrong step.
-        """
-        if self.run.meta.get("ignore_code_change"):
-            return
-        order, pos = self._order, self._pos
-        # unfinished steps the code no longer asks for (renamed while retrying): pass over them
-        while pos < len(order) and order[pos].id != sid and order[pos].status not in _SETTLED:
-            pos += 1
-        if pos >= len(order) or order[pos].id == sid:
-            self._pos = pos + 1
-            return
-        expected = order[pos]
-        asks = "asks for" if rec is not None else "would run new step"
-        reason = (
-            f"code changed: at step {pos + 1} the code {asks} {sid!r}"
-            f" where the journal has {expected.id!r}"
-        )
-        self._hold_code_changed(reason, first=expected.id, new=sid)
-
-    def _hold_code_changed(self, reason: str, *, first: str, new: str) -> None:
-        self.run.meta["code_change"] = {"journal_step": first, "code_step": new}
+    def _hold_code_changed(self, mismatch: Mismatch) -> Suspend:
+        """Hold the run (paused) where its code contradicts its journal: a journaled result
+        could otherwise reach the wrong step. Returns the signal that unwinds the handler."""
+        reason, detail = mismatch.reason(), mismatch.detail()
+        journal_step, code_step = detail["journal_step"], detail["code_step"]
+        self.run.meta["code_change"] = {"journal_step": journal_step, "code_step": code_step}
         err = self.suspend("paused", None, reason)
         self.engine.store.save_run(self.run)
-        self.emit(
-            "code_changed",
-            status="paused",
-            step_id=new,
-            error=reason,
-            detail={"journal_step": first, "code_step": new},
-        )
+        self.emit("code_changed", status="paused", step_id=code_step, error=reason, detail=detail)
         self.emit("run", status="paused", error=reason)
-        raise err
+        return err
+
+    def _stop_at_history_end(self, sid: str, kind: str, rec: StepRecord | None) -> Suspend:
+        """A journal-only run asks for a step its journal lacks (or had not settled): the
+        history ends here, so the run stops (paused) without beginning it."""
+        position = len(self._history.asked)
+        status = None if rec is None else rec.status
+        what = "is not in the history" if rec is None else f"is {status} in the history"
+        reason = f"history ended: step {position} {sid!r} ({kind}) {what}"
+        err = self.suspend("paused", None, reason)
+        self.engine.store.save_run(self.run)
+        end = {"position": position, "step": sid, "kind": kind, "status": status}
+        self.emit("run", status="paused", error=reason, detail={"history_end": end})
+        return err
 
     def run_coroutine(self, coro: Coroutine[Any, Any, Any]) -> Any:
         """Run a coroutine on the engine loop from a sync handler's thread."""
@@ -171,13 +163,9 @@ class Invocation:
             raise RunCancelled(self.run.id)
         sid = self._resolve(step_id)
         rec = self.journal.get(sid)
-        if rec is not None and rec.kind != kind and rec.status != "paused":
-            self._hold_code_changed(
-                f"code changed: step {sid!r} was a {rec.kind!r} step and is now a {kind!r} step",
-                first=sid,
-                new=sid,
-            )
-        self._check_order(sid, rec)
+        mismatch = self._history.ask(sid, kind, rec)
+        if mismatch is not None:
+            raise self._hold_code_changed(mismatch)
         if rec is not None:
             if rec.status == "completed":
                 return Plan(sid, done=Outcome(self._replayed_value(rec)))
@@ -188,6 +176,8 @@ class Invocation:
                         error=StepError.from_dict(sid, rec.error or {}, len(rec.attempts))
                     ),
                 )
+        if self._journal_only:
+            raise self._stop_at_history_end(sid, kind, rec)
         if kind == "run":  # nine steps in ten: no lookup in the table
             return _RUN.begin(self, sid, rec, opts.get("retries"))
         return KINDS[kind].begin(self, sid, rec, **opts)
@@ -272,6 +262,11 @@ class Invocation:
             err = err.__cause__
         if isinstance(err, StateError):
             raise err  # the journal failed, not the run: it stays as last committed, retried
+        mismatch = self._history.unasked(None if err is None else short_error(err))
+        if mismatch is not None:  # the code no longer asks for journaled steps
+            self._hold_code_changed(mismatch)
+            assert self.verdict is not None
+            return self.verdict
         run, now = self.run, self.now()
         if err is None:
             try:
