@@ -94,6 +94,8 @@ async def measure(runs: int, history: int) -> None:
         app = DurableApp(engine)
         async with app.run_test(size=(100, 30)):
             assert app.main is not None
+            while app.main.reading:  # the TUI reads the journal in workers, the first page too
+                await asyncio.sleep(0.01)
             held = len(app.main.runs.runs)
             for i in range(runs):
                 engine.send("bench/go", {"i": i})

@@ -29,7 +29,7 @@ class ReadQueue:
     A read may be asked for under a key. While one under that key still waits its turn, asking
     again adds nothing: its `prepare` runs on the UI loop only when its turn comes, so it reads
     what is wanted by then. However often a busy runner asks, every read that starts finishes
-    and is applied, and the newest ask is always read after it.
+    and is posted back, and the newest ask is always read after it.
     """
 
     def __init__(self, widget: Widget, group: str) -> None:

@@ -129,7 +129,7 @@ async def test_nothing_is_read_on_the_ui_loop(watched: tuple[Engine, WatchedStor
 
 
 async def test_keys_are_answered_while_a_read_is_held(
-    watched: tuple[Engine, WatchedStore],
+    watched: tuple[Engine, WatchedStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, store = watched
     app = demo_app(engine)
@@ -139,6 +139,9 @@ async def test_keys_are_answered_while_a_read_is_held(
         await settled(pilot)
         newest, _, oldest = (run.id for run in main.runs.runs)
         assert main.detail.run_id == newest
+        rebuilt: list[int] = []
+        refresh = main.refresh_bindings
+        monkeypatch.setattr(main, "refresh_bindings", lambda: (rebuilt.append(1), refresh()))
         store.hold = "load_steps"  # the next detail read waits for the test
         await pilot.press("down")
         await wait_for(pilot, lambda: store.held == 1, "the detail read to be held")
@@ -148,6 +151,7 @@ async def test_keys_are_answered_while_a_read_is_held(
         assert main.detail.run_id == newest, "the pane shows what it showed until it is read"
         # no key acts on the run shown while another is selected
         assert main.run is None and not main.check_action("rerun", ())
+        assert rebuilt == [], "the footer is rebuilt once the run is read, not while it waits"
         store.release.set()
         # the newest ask wins: the run the cursor passed over is read, then the one it is on
         await wait_for(pilot, lambda: main.detail.run_id == oldest, "the oldest run")

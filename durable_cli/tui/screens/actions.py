@@ -103,7 +103,7 @@ class RunActions:
             return self.functions.highlighted_function
         if self.runs.filter.function:
             return self.runs.filter.function
-        run = self.run
+        run = self.detail.detail  # the run shown, even while the next is read: no flicker
         return run["function"] if run else self.functions.highlighted_function
 
     def allowed(self, action: str) -> bool:
