@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..engine import CRON_EVENT, Engine, Registry, VirtualClock, actions, next_tick
 from ..sdk import Event, Function
-from ..store import RunRecord, StepRecord, Store, new_id, open_store
+from ..store import RunRecord, Store, new_id
 from . import _observe
 from ._faults import Interceptor
 from ._feed import EventFeeder
-from ._results import AttemptResult, ErrorInfo, RunResult, StepResult
+from ._read import read_result
+from ._results import RunResult
+from ._scratch import scratch_store
+from ._serve import off_loop, serve_until_idle
 
 __all__ = ["run_function"]
 
 _DEFAULT_TIMEOUT_S = 60.0
-_TIMELINE_TAIL = 30
 
 
 @dataclass(frozen=True)
@@ -67,14 +65,7 @@ def run_function(
     `state_dir` keeps the journal there for inspection instead of a removed temp dir.
     """
     plan = _prepare(fn, data, event, fail, stub, events, functions, start_at, timeout, state_dir)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        result = _execute(plan)
-    else:
-        # inside a running loop (an async test): the engine needs a loop of its own
-        with ThreadPoolExecutor(1, thread_name_prefix="durable-run-function") as pool:
-            result = pool.submit(_execute, plan).result()
+    result = off_loop(lambda: _execute(plan))
     _warn_unused(plan, result)
     _observe.report(result)
     return result
@@ -150,16 +141,8 @@ def _event_fields(fn: Function, data: Any, event: Any) -> dict[str, Any]:
 
 def _execute(plan: _Plan) -> RunResult:
     """Create the run on a fresh journal, serve the engine until it is idle, read the result."""
-    path = plan.state_dir or tempfile.mkdtemp(prefix="durable-test-")
-    try:
-        store = open_store(path)
-        try:
-            return _serve(plan, store)
-        finally:
-            store.close()
-    finally:
-        if plan.state_dir is None:
-            shutil.rmtree(path, ignore_errors=True)
+    with scratch_store(plan.state_dir) as store:
+        return _serve(plan, store)
 
 
 def _serve(plan: _Plan, store: Store) -> RunResult:
@@ -190,74 +173,13 @@ def _serve(plan: _Plan, store: Store) -> RunResult:
         # recorded, not queued: only `fn` runs for it, whatever else shares its trigger
         store.put_event(event, queue=False)
         store.create_runs([run])
-    try:
-        asyncio.run(asyncio.wait_for(engine.serve(until_idle=True, cron=False), plan.timeout))
-    except TimeoutError:
-        lines = _read(store, run.id, plan.interceptor).timeline().splitlines()
-        if len(lines) > _TIMELINE_TAIL + 1:  # a runaway loop: its latest steps tell the story
-            skipped = len(lines) - _TIMELINE_TAIL - 1
-            lines = [lines[0], f"  … {skipped} earlier lines", *lines[-_TIMELINE_TAIL:]]
-        timeline = "\n".join(lines)
-        raise TimeoutError(
-            f"run_function: {plan.fn.id!r} did not finish within {plan.timeout:g}s of wall "
-            f"time\n{timeline}"
-        ) from None
-    finally:
-        engine.close()
-    return _read(store, run.id, plan.interceptor)
-
-
-def _read(store: Store, run_id: str, icpt: Interceptor) -> RunResult:
-    """The result of a run (and of the child runs it invoked) from the journal."""
-    run = store.get_run(run_id)
-    assert run is not None
-    steps: dict[str, StepResult] = {}
-    for rec in sorted(store.load_steps(run_id), key=lambda s: s.seq):
-        steps[rec.id] = _step(run_id, rec, icpt)
-    return RunResult(
-        id=run.id,
-        function=run.function,
-        status=run.status,
-        output=run.output,
-        error=ErrorInfo.from_record(run.error),
-        event=Event.from_dict(run.event),
-        steps=steps,
-        started_at=run.started_at,
-        ended_at=run.ended_at,
-        reason=run.reason,
-        children=[_read(store, child, icpt) for child in run.children],
+    serve_until_idle(
+        engine,
+        plan.timeout,
+        f"run_function: {plan.fn.id!r}",
+        lambda: read_result(store, run.id, plan.interceptor).timeline(),
     )
-
-
-def _step(run_id: str, rec: StepRecord, icpt: Interceptor) -> StepResult:
-    log = []
-    for number, attempt in enumerate(rec.attempts, start=1):
-        action = icpt.actions.get((run_id, rec.id, number), "")
-        if attempt.injected and not action:
-            action = "injected"  # `durable fail` / engine.inject_failure: no interceptor asked
-        log.append(
-            AttemptResult(
-                number=number,
-                started_at=attempt.started_at,
-                ended_at=attempt.ended_at,
-                error=ErrorInfo.from_record(attempt.error),
-                injected=attempt.injected,
-                action=action,
-            )
-        )
-    return StepResult(
-        id=rec.id,
-        kind=rec.kind,
-        status=rec.status,
-        attempts=len(rec.attempts),
-        calls=icpt.calls[(run_id, rec.id)],
-        output=rec.output,
-        error=ErrorInfo.from_record(rec.error),
-        errors=[a.error for a in log],
-        attempt_log=log,
-        started_at=rec.started_at,
-        ended_at=rec.ended_at,
-    )
+    return read_result(store, run.id, plan.interceptor)
 
 
 def _warn_unused(plan: _Plan, result: RunResult) -> None:
