@@ -1,7 +1,8 @@
 """The `durable` command: typer commands that parse, call the engine or store, and print.
 
-`main` sends the common `durable send` shape down a path that skips typer's import (see
-`_send.fast_send`); everything else goes through the typer app in `_app`.
+`main` sends the common `durable send` and `durable mcp` shapes down paths that skip typer's
+import (see `_send.fast_send`, `_mcp.fast_mcp`); everything else goes through the typer app in
+`_app`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         code = fast_send(args)
+        if code is None and args[:1] == ["mcp"]:
+            from ._mcp import fast_mcp  # the SDK's start-up is enough to wait for: no typer
+
+            code = fast_mcp(args)
         if code is None:
             from ._app import run
 

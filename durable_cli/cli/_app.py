@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from . import _cmd_control, _cmd_dev, _cmd_inspect
+from . import _cmd_control, _cmd_dev, _cmd_history, _cmd_inspect, _cmd_mcp
 
 try:  # typer ships its own copy of click from 0.2x on; older releases use click itself
     from typer._click.exceptions import ClickException
@@ -24,7 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (_cmd_dev, _cmd_control, _cmd_inspect):
+for module in (_cmd_dev, _cmd_control, _cmd_history, _cmd_inspect, _cmd_mcp):
     for name, command in module.COMMANDS.items():
         app.command(name)(command)
 

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..engine import load_paths, run_detail, run_summary
-from ..errors import InputError
+from ..engine import check_run_status, function_rows, list_runs, load_paths, run_detail
 from ..store import RUN_STATUSES, open_store
 from ._config import workflow_paths
 from ._options import STATE_DEFAULT, Json, Paths, StateDir
@@ -30,16 +29,7 @@ def functions(
     Example: durable functions examples/ --json
     """
     del state_dir  # taken like every command's, so scripts can pass it everywhere
-    registry = load_paths(workflow_paths(paths))
-    rows = [
-        {
-            "id": fn.id,
-            "triggers": list(fn.triggers),
-            "retries": fn.retries,
-            "file": os.path.relpath(fn.source) if fn.source else None,
-        }
-        for fn in sorted(registry, key=lambda f: f.id)
-    ]
+    rows = function_rows(load_paths(workflow_paths(paths)))
     if as_json:
         _print_json(rows)
     else:
@@ -68,13 +58,11 @@ def runs(
 
     Example: durable runs --status failed --limit 5
     """
-    if status is not None and status not in RUN_STATUSES:
-        raise InputError(f"unknown status {status!r}: use one of {', '.join(RUN_STATUSES)}")
+    check_run_status(status)
     found: list[dict[str, Any]] = []
     if os.path.exists(state_dir):  # no state dir yet: no runs yet, and none created
         with closing(open_store(state_dir, create=False)) as store:
-            listed = store.list_runs(function=function, status=status, limit=limit)
-            found = [run_summary(run) for run in listed]
+            found = list_runs(store, function=function, status=status, limit=limit)
     if as_json:
         _print_json(found)
     else:

@@ -23,17 +23,22 @@ if TYPE_CHECKING:
     from ._cron import CRON_EVENT, next_tick
     from ._describe import describe_error
     from ._engine import Engine
+    from ._export import export_run
     from ._invocation import Invocation, Verdict
     from ._listener import Change, Listener
     from ._loader import discover_files, load_file, load_paths
     from ._queries import (
         active_run_ids,
         awaited,
+        check_run_status,
+        function_rows,
         last_event_data,
+        list_runs,
         pending_failures,
         run_counts,
         run_detail,
         run_page,
+        run_steps,
         run_summary,
         runs_by_id,
         step_modes,
@@ -60,7 +65,12 @@ _WHERE = {
     "discover_files": ("._loader", "discover_files"),
     "load_file": ("._loader", "load_file"),
     "load_paths": ("._loader", "load_paths"),
+    "export_run": ("._export", "export_run"),
+    "check_run_status": ("._queries", "check_run_status"),
+    "function_rows": ("._queries", "function_rows"),
+    "list_runs": ("._queries", "list_runs"),
     "pending_failures": ("._queries", "pending_failures"),
+    "run_steps": ("._queries", "run_steps"),
     "run_detail": ("._queries", "run_detail"),
     "run_summary": ("._queries", "run_summary"),
     "active_run_ids": ("._queries", "active_run_ids"),
@@ -116,9 +126,13 @@ __all__ = [
     "actions",
     "active_run_ids",
     "awaited",
+    "check_run_status",
     "describe_error",
     "discover_files",
+    "export_run",
+    "function_rows",
     "last_event_data",
+    "list_runs",
     "load_file",
     "load_paths",
     "next_tick",
@@ -127,6 +141,7 @@ __all__ = [
     "run_counts",
     "run_detail",
     "run_page",
+    "run_steps",
     "run_summary",
     "runs_by_id",
     "step_modes",

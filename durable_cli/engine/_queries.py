@@ -1,11 +1,13 @@
-"""Read-only views of the journal that the CLI and the TUI share."""
+"""Read-only views of the journal that the CLI, the TUI and the MCP server share."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..store import ACTIVE_RUN_STATUSES, PendingFailure, RunRecord, Store
+from ..errors import InputError
+from ..store import ACTIVE_RUN_STATUSES, RUN_STATUSES, PendingFailure, RunRecord, Store
 from . import _actions as actions
 
 if TYPE_CHECKING:
@@ -14,15 +16,49 @@ if TYPE_CHECKING:
 __all__ = [
     "active_run_ids",
     "awaited",
+    "check_run_status",
+    "function_rows",
     "last_event_data",
+    "list_runs",
     "pending_failures",
     "run_counts",
     "run_detail",
     "run_page",
+    "run_steps",
     "run_summary",
     "runs_by_id",
     "step_modes",
 ]
+
+
+def function_rows(registry: Registry) -> list[dict[str, Any]]:
+    """The functions loaded, by id, as `durable functions --json` lists them."""
+    return [
+        {
+            "id": fn.id,
+            "triggers": list(fn.triggers),
+            "retries": fn.retries,
+            "file": os.path.relpath(fn.source) if fn.source else None,
+        }
+        for fn in sorted(registry, key=lambda f: f.id)
+    ]
+
+
+def check_run_status(status: str | None) -> None:
+    """InputError unless `status` is None or a run status (checked before opening anything)."""
+    if status is not None and status not in RUN_STATUSES:
+        raise InputError(f"unknown status {status!r}: use one of {', '.join(RUN_STATUSES)}")
+
+
+def list_runs(
+    store: Store, *, function: str | None = None, status: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Runs, newest first, as `durable runs --json` lists them."""
+    check_run_status(status)
+    if limit < 1:
+        raise InputError(f"limit must be 1 or more, not {limit}")
+    listed = store.list_runs(function=function, status=status, limit=limit)
+    return [run_summary(run) for run in listed]
 
 
 def run_summary(run: RunRecord) -> dict[str, Any]:
@@ -36,9 +72,14 @@ def run_detail(store: Store, run_id: str) -> dict[str, Any]:
     """One run with its steps in execution order, as `durable show --json` prints it."""
     run = actions.find_run(store, run_id)
     d = run_summary(run)
-    d["steps"] = [s.to_dict() for s in sorted(store.load_steps(run.id), key=lambda s: s.seq)]
+    d["steps"] = run_steps(store, run)
     d["pending_failures"] = [f.to_dict() for f in pending_failures(store, run)]
     return d
+
+
+def run_steps(store: Store, run: RunRecord) -> list[dict[str, Any]]:
+    """A run's steps in execution order, as `durable show --json` lists them."""
+    return [s.to_dict() for s in sorted(store.load_steps(run.id), key=lambda s: s.seq)]
 
 
 def pending_failures(store: Store, run: RunRecord | None = None) -> list[PendingFailure]:
