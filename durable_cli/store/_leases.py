@@ -157,7 +157,7 @@ class Leases:
             run = RunRecord.from_dict(raw)
             if run.finished or run.owner == me:
                 return run
-            if not _may_go(run, now_ms):
+            if not run.may_go(now_ms):
                 return None
             if run.owner is not None and run.owner in self._live_ids():
                 return None
@@ -191,7 +191,7 @@ class Leases:
                 if raw is None:
                     continue
                 run = RunRecord.from_dict(raw)
-                if run.finished or run.wake_at != at or not _may_go(run, now_ms):
+                if run.finished or run.wake_at != at or not run.may_go(now_ms):
                     continue
                 if run.owner is not None and run.owner != me:
                     live = self._live_ids() if live is None else live
@@ -235,12 +235,3 @@ class Leases:
                 return int(held[0][len(prefix) : len(prefix) + 13]) + period_ms
             rows.put(f"{prefix}{now_ms:013d}/{entry_id}", 0, new=True)
         return 0
-
-
-def _may_go(run: RunRecord, now_ms: int) -> bool:
-    """Whether a run may execute now, as the journal says (not waiting on anything)."""
-    if run.status in ("queued", "running"):
-        return True
-    if run.status == "paused":
-        return run.grants > 0 or bool(run.meta.get("resume"))
-    return run.status in TIMER_STATUSES and run.wake_at is not None and run.wake_at <= now_ms

@@ -169,6 +169,15 @@ class RunRecord:
         """True once completed, failed or cancelled."""
         return self.status in TERMINAL_RUN_STATUSES
 
+    def may_go(self, now_ms: int) -> bool:
+        """Whether the journal lets the run execute now (it waits on nothing): what a runner
+        checks before it claims a run it does not hold."""
+        if self.status in ("queued", "running"):
+            return True
+        if self.status == "paused":
+            return self.grants > 0 or bool(self.meta.get("resume"))
+        return self.status in TIMER_STATUSES and self.wake_at is not None and self.wake_at <= now_ms
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form (what `durable runs --json` lists)."""
         # shallow on purpose: dataclasses.asdict deep-copies, which costs more than the commit

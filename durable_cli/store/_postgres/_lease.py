@@ -51,15 +51,6 @@ _CLAIM_DUE = f"SELECT body FROM durable.runs WHERE {_DUE_WHERE} FOR UPDATE SKIP 
 _TAKE = "UPDATE durable.runs SET owner = %s, body = %s::json WHERE id = %s"
 
 
-def _may_go(run: RunRecord, now_ms: int) -> bool:
-    """Whether a run may execute now, as the journal says (not waiting on anything)."""
-    if run.status in ("queued", "running"):
-        return True
-    if run.status == "paused":
-        return run.grants > 0 or bool(run.meta.get("resume"))
-    return run.status in TIMER_STATUSES and run.wake_at is not None and run.wake_at <= now_ms
-
-
 def _record(body: dict[str, Any], owner: str | None) -> RunRecord:
     run = RunRecord.from_dict(body)
     run.owner = owner
@@ -176,7 +167,7 @@ class PgLeases:
             run = _record(row[0], row[1])
             if run.finished or run.owner == me:
                 return run
-            if not _may_go(run, now_ms) or not row[2]:
+            if not run.may_go(now_ms) or not row[2]:
                 return None
             run.owner = me
             return self._take(con, [run])[0]
@@ -201,7 +192,7 @@ class PgLeases:
             con.execute(_REVOKE, (me,))
             rows = con.execute(_CLAIM_DUE, (now_ms, limit)).fetchall()
             runs = [_record(body, me) for (body,) in rows]
-            return self._take(con, [r for r in runs if not r.finished and _may_go(r, now_ms)])
+            return self._take(con, [r for r in runs if not r.finished and r.may_go(now_ms)])
 
         return self._db.atomic(take)
 
