@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_support import calls, shown, wait_for
+from tui_support import calls, settled, shown, wait_for
 
 from durable_cli.engine import Engine
 from durable_cli.tui.app import DurableApp
@@ -32,6 +32,7 @@ async def _step_mode_run(pilot, app: DurableApp, engine: Engine) -> MainScreen:
     """Turn on step mode for the function from its row in the functions panel, then send."""
     main = app.main
     assert main is not None
+    await settled(pilot)  # the functions panel is read in a worker
     main.functions.focus()
     ids = [o.id for o in main.functions.options]
     main.functions.highlighted = ids.index("pipeline")

@@ -3,7 +3,7 @@ functions list keeps whole counts; a long load error is read to its end."""
 
 from __future__ import annotations
 
-from tui_support import FN, LOAD_ERROR, demo_app, seed_more_runs, shown, wait_for
+from tui_support import FN, LOAD_ERROR, demo_app, seed_more_runs, settled, shown, wait_for
 
 from durable_cli.engine import Engine
 from durable_cli.tui.format import ICONS, short_id
@@ -14,7 +14,7 @@ async def test_at_80_columns_a_run_row_keeps_status_name_and_id(demo: Engine) ->
     app = demo_app(demo)
     async with app.run_test(size=(80, 24)) as pilot:
         main = app.main
-        await pilot.pause()
+        await settled(pilot)
         lines = shown(main.runs).splitlines()[1:-1]  # inside the border
         rows = [line for line in lines if short_id(extra[0]) in line or FN in line]
         assert rows, lines

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import Button, Input, Static
-from tui_support import calls, wait_for
+from tui_support import calls, settled, wait_for
 
 from durable_cli.engine import Engine
 from durable_cli.store import RunRecord
@@ -136,11 +136,13 @@ async def test_the_runs_list_loads_a_page_at_a_time(engine: Engine) -> None:
     app = DurableApp(engine, serve=False)
     async with app.run_test(size=(100, 30)) as pilot:
         listed = app.main.runs
+        await settled(pilot)  # the first page is read in a worker
         assert len(listed.runs) == PAGE and listed.more
         assert listed.runs[0].id == runs[-1].id, "newest first"
         await pilot.press("end")
         await wait_for(pilot, lambda: len(listed.runs) == 2 * PAGE, "the second page")
         for _ in range(3):
             await pilot.press("end")
+            await settled(pilot)  # each page is read before the next end
         await wait_for(pilot, lambda: not listed.more, "the last page")
         assert [r.id for r in listed.runs] == [r.id for r in reversed(runs)]
