@@ -34,12 +34,19 @@ def send(
         typer.Option("--id", metavar="ID", help="Event id; sending one id twice makes one run."),
     ] = None,
     state_dir: StateDir = STATE_DEFAULT,
+    no_validate: Annotated[
+        bool,
+        typer.Option(
+            "--no-validate",
+            help="Don't check the data against the workflows' event_type (nor load them).",
+        ),
+    ] = False,
 ) -> None:
     """Queue an event (no runner needs to be up); prints only the event id.
 
     Example: durable send api/document.uploaded --data examples/events/document-uploaded.json
     """
-    print(send_event(name, data, event_id, state_dir))
+    print(send_event(name, data, event_id, state_dir, validate=not no_validate))
 
 
 def replay(

@@ -55,12 +55,18 @@ def read_data(arg: str | None) -> Any:
     return value
 
 
-def send(name: str, data: str | None, event_id: str | None, state_dir: str) -> str:
+def send(
+    name: str, data: str | None, event_id: str | None, state_dir: str, validate: bool = True
+) -> str:
     """Validate and queue one event, poking a live runner; returns the event id."""
     from ..engine._events import make_event
     from ..store._send import put_event
 
     event = make_event(name, read_data(data), event_id=event_id)
+    if validate:  # the data must fit the event type a workflow declares for it, if any
+        from ._send_types import check_event_types
+
+        check_event_types(name, event["data"])
     # validated before the store is opened: bad input creates no state dir
     if put_event(state_dir, event) is None:
         # a new state dir, a large event, a busy or faulty journal: the whole store

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     ControlFlow,
-    OutputNotStorableError,
+    InputError,
     RunCancelled,
     StateError,
     StepError,
@@ -26,7 +26,9 @@ from ..store import RunRecord, StepRecord
 from ._describe import describe_error
 from ._history import History, Mismatch
 from ._listener import Change
-from ._values import as_stored, short_error
+from ._tracing import run_span
+from ._typed import typed_event
+from ._values import not_storable, short_error, stored_result
 from .kinds import KINDS, RUN, Write
 
 if TYPE_CHECKING:
@@ -237,17 +239,28 @@ class Invocation:
 
     # -- the handler ------------------------------------------------------------------------
     def _event(self) -> Event:
-        return Event.from_dict(self.run.event)
+        # with an event type, its data built as that type: InputError when it does not fit
+        return typed_event(self.fn, Event.from_dict(self.run.event))
 
     def call_sync(self) -> Verdict:
         """Call a `def` handler (in a worker thread) and settle the run."""
-        outcome = Outcome.capture(self.fn.handler, self._event(), Step(self))
-        return self._drive(self._settle(outcome))
+        with run_span(self):  # a span when the application traces with OpenTelemetry
+            try:
+                event = self._event()
+            except InputError as exc:  # the run fails at once: its data will never fit
+                return self._drive(self._settle(Outcome(error=exc)))
+            outcome = Outcome.capture(self.fn.handler, event, Step(self))
+            return self._drive(self._settle(outcome))
 
     async def call_async(self) -> Verdict:
         """Await an `async def` handler and settle the run."""
-        outcome = await Outcome.acapture(self.fn.handler(self._event(), AsyncStep(self)))
-        return await self._adrive(self._settle(outcome))
+        with run_span(self):
+            try:
+                event = self._event()
+            except InputError as exc:
+                return await self._adrive(self._settle(Outcome(error=exc)))
+            outcome = await Outcome.acapture(self.fn.handler(event, AsyncStep(self)))
+            return await self._adrive(self._settle(outcome))
 
     def _settle(self, outcome: Outcome) -> Generator[RunRecord, bool, Verdict]:
         err = outcome.error
@@ -270,11 +283,9 @@ class Invocation:
         run, now = self.run, self.now()
         if err is None:
             try:
-                run.output = as_stored(outcome.value)
+                run.output = stored_result(self.fn.handler, outcome.value)
             except (TypeError, ValueError) as exc:
-                err = OutputNotStorableError(
-                    "(return value)", type(outcome.value).__name__, str(exc)
-                )
+                err = not_storable("(return value)", outcome.value, exc)
         run.status = "completed" if err is None else "failed"
         run.error = None if err is None else describe_error(err)
         run.ended_at, run.wake_at, run.reason = now, None, None

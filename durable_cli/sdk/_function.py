@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from ._typed import type_codec
+
 __all__ = ["Backoff", "Function", "FunctionOptions", "function"]
 
 Backoff = float | int | Callable[[int], float] | None
@@ -43,6 +45,7 @@ class Function:
     is_async: bool = False
     source: str = ""
     options: FunctionOptions = field(default_factory=FunctionOptions)
+    event_type: Any = None  # `event.data` is built as this type (a model, a dataclass)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the handler directly (no journal): handy in a REPL."""
@@ -169,8 +172,12 @@ def function(
     debounce: Any = None,
     timeouts: dict[str, Any] | None = None,
     priority: int | Callable[[Any], int] | None = None,
+    event_type: Any = None,
 ) -> Callable[[Callable[..., Any]], Function]:
-    """Make a handler `(event, step)` a durable function triggered by `trigger` and/or `cron`."""
+    """Make a handler `(event, step)` a durable function triggered by `trigger` and/or `cron`.
+
+    `event_type` (a pydantic model, a dataclass or a container of them): the handler's
+    `event.data` is that type; data that does not validate fails the run at once."""
     if not isinstance(id, str) or not id or "/" in id:
         raise TypeError("function id must be a non-empty string without '/'")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
@@ -178,6 +185,8 @@ def function(
     if backoff is not None and not callable(backoff) and not isinstance(backoff, int | float):
         raise TypeError("backoff must be seconds or a callable attempt -> seconds")
     triggers = _triggers(trigger)
+    if event_type is not None and type_codec(event_type) is None:
+        raise TypeError("event_type must be a pydantic model, a dataclass or a container of them")
     options = _options(
         cron,
         on_failure,
@@ -203,6 +212,7 @@ def function(
             is_async=inspect.iscoroutinefunction(handler),
             source=inspect.getsourcefile(handler) or "",
             options=options,
+            event_type=event_type,
         )
 
     return decorate

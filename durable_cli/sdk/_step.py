@@ -11,7 +11,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..errors import NonRetriableError, OutputNotStorableError
 from ._outcome import Outcome
+from ._typed import Codec, codec_for, plain_data
 
 __all__ = ["AsyncStep", "Plan", "Step", "StepDriver"]
 
@@ -26,6 +28,7 @@ class Plan:
     done: Outcome | None = None
     token: Any = None
     call: Callable[..., Any] | None = None  # runs instead of the step's callable (testing helper)
+    typed: str | None = None  # the name of the type a typed step's value is journaled as
 
 
 class StepDriver(Protocol):
@@ -79,6 +82,30 @@ def _parallel_items(steps: Any) -> list[tuple[str, Callable[..., Any], tuple[Any
     return items
 
 
+def _encoded(codec: Codec, plan: Plan, outcome: Outcome) -> Outcome:
+    """A typed step's result as JSON-able data, ready to journal; the type's name on the plan."""
+    plan.typed = codec.name
+    if outcome.error is not None:
+        return outcome
+    value = outcome.value
+    try:
+        return Outcome(codec.encode(value))
+    except (TypeError, ValueError) as exc:
+        error = OutputNotStorableError(plan.step_id, type(value).__name__, str(exc))
+        return Outcome(error=error)
+
+
+def _decoded(codec: Codec, step_id: str, data: Any) -> Any:
+    """A typed step's journaled JSON handed back as its type (first run and replay alike)."""
+    try:
+        return codec.decode(data)
+    except (TypeError, ValueError) as exc:
+        raise NonRetriableError(
+            f"step {step_id!r}: its journaled output is not a valid {codec.name}"
+            f" (did the type change since it ran?): {exc}"
+        ) from None
+
+
 def _gathered(outcomes: list[Outcome]) -> list[Any]:
     """Every parallel step has been journaled: a retry (suspend) wins over a failure."""
     errors = [o.error for o in outcomes if o.error is not None]
@@ -101,14 +128,25 @@ class Step(_Base):
         fn: Callable[..., Any],
         *args: Any,
         retries: int | None = None,
+        output_type: Any = None,
         **kwargs: Any,
     ) -> Any:
-        """Run `fn(*args, **kwargs)` once, journal its JSON result and return it."""
+        """Run `fn(*args, **kwargs)` once, journal its JSON result and return it.
+
+        A pydantic model, a dataclass or a container of them, as `fn`'s return annotation or
+        `output_type`, comes back as that type; the journal keeps its JSON."""
         _check_id(step_id)
         plan = self._driver.begin("run", step_id, retries=retries)  # `_begin`, a call less
+        codec = codec_for(fn, output_type)
         if plan.done is not None:
-            return plan.done.unwrap()
-        return self._driver.complete(plan, self._call(plan.call or fn, args, kwargs))
+            if codec is None:
+                return plan.done.unwrap()
+            return _decoded(codec, plan.step_id, plan.done.unwrap())
+        outcome = self._call(plan.call or fn, args, kwargs)
+        if codec is None:
+            return self._driver.complete(plan, outcome)
+        data = self._driver.complete(plan, _encoded(codec, plan, outcome))
+        return _decoded(codec, plan.step_id, data)
 
     def _call(
         self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -136,11 +174,11 @@ class Step(_Base):
 
     def send_event(self, step_id: str, name: str, data: dict[str, Any] | None = None) -> list[str]:
         """Send an event once (a replay does not send again); return the new event ids."""
-        return self._tool("send", step_id, name=name, data=data)
+        return self._tool("send", step_id, name=name, data=plain_data(data))
 
     def invoke(self, step_id: str, *, function: Any, data: dict[str, Any] | None = None) -> Any:
         """Run `function` as a child run and return its output."""
-        return self._tool("invoke", step_id, function=function, data=data)
+        return self._tool("invoke", step_id, function=function, data=plain_data(data))
 
     def parallel(self, steps: list[tuple[Any, ...]]) -> list[Any]:
         """Run `(step_id, fn, *args)` steps concurrently, each journaled alone; results in order."""
@@ -148,6 +186,7 @@ class Step(_Base):
 
         items = _parallel_items(steps)
         plans = [self._begin("run", sid) for sid, _, _ in items]
+        codecs = [codec_for(fn) for _, fn, _ in items]
         todo = [i for i, plan in enumerate(plans) if plan.done is None]
         results: dict[int, Outcome] = {}
         if todo:
@@ -157,10 +196,17 @@ class Step(_Base):
                     for i in todo
                 }
                 for i, future in futures.items():
-                    results[i] = Outcome.capture(self._driver.complete, plans[i], future.result())
-        return _gathered(
-            [plan.done if plan.done is not None else results[i] for i, plan in enumerate(plans)]
-        )
+                    outcome, codec = future.result(), codecs[i]
+                    if codec is not None:
+                        outcome = _encoded(codec, plans[i], outcome)
+                    results[i] = Outcome.capture(self._driver.complete, plans[i], outcome)
+        outcomes = [
+            plan.done if plan.done is not None else results[i] for i, plan in enumerate(plans)
+        ]
+        for i, codec in enumerate(codecs):
+            if codec is not None and outcomes[i].ok:
+                outcomes[i] = Outcome.capture(_decoded, codec, plans[i].step_id, outcomes[i].value)
+        return _gathered(outcomes)
 
 
 class AsyncStep(_Base):
@@ -174,13 +220,18 @@ class AsyncStep(_Base):
         fn: Callable[..., Any],
         *args: Any,
         retries: int | None = None,
+        output_type: Any = None,
         **kwargs: Any,
     ) -> Any:
-        """Run `fn(*args, **kwargs)` once, journal its JSON result and return it."""
+        """Run `fn(*args, **kwargs)` once, journal its JSON result and return it (typed as
+        `Step.run` says)."""
         _check_id(step_id)
         plan = self._driver.begin("run", step_id, retries=retries)  # `_begin`, a call less
+        codec = codec_for(fn, output_type)
         if plan.done is not None:
-            return plan.done.unwrap()
+            if codec is None:
+                return plan.done.unwrap()
+            return _decoded(codec, plan.step_id, plan.done.unwrap())
         if plan.call is not None:
             fn = plan.call
         code = getattr(fn, "__code__", None)  # an `async def`: its flag says so, cheaply
@@ -195,7 +246,10 @@ class AsyncStep(_Base):
 
             # a sync callable must not block the loop the TUI and other runs share
             outcome = await Outcome.acapture(asyncio.to_thread(fn, *args, **kwargs))
-        return await self._driver.acomplete(plan, outcome)
+        if codec is None:
+            return await self._driver.acomplete(plan, outcome)
+        data = await self._driver.acomplete(plan, _encoded(codec, plan, outcome))
+        return _decoded(codec, plan.step_id, data)
 
     async def sleep(self, step_id: str, duration: Any) -> None:
         """Sleep `duration` (seconds or a timedelta), durably."""
@@ -215,13 +269,13 @@ class AsyncStep(_Base):
         self, step_id: str, name: str, data: dict[str, Any] | None = None
     ) -> list[str]:
         """Send an event once (a replay does not send again); return the new event ids."""
-        return self._tool("send", step_id, name=name, data=data)
+        return self._tool("send", step_id, name=name, data=plain_data(data))
 
     async def invoke(
         self, step_id: str, *, function: Any, data: dict[str, Any] | None = None
     ) -> Any:
         """Run `function` as a child run and return its output."""
-        return self._tool("invoke", step_id, function=function, data=data)
+        return self._tool("invoke", step_id, function=function, data=plain_data(data))
 
     async def parallel(self, steps: list[tuple[Any, ...]]) -> list[Any]:
         """Run `(step_id, fn, *args)` steps concurrently, each journaled alone; results in order."""

@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from ..engine import CRON_EVENT, Engine, Registry, VirtualClock, actions, next_tick
+from ..engine._tracing import add_trace
 from ..sdk import Event, Function
+from ..sdk._typed import plain_data
 from ..store import RunRecord, Store, new_id
 from . import _observe
 from ._faults import Interceptor
@@ -135,7 +137,7 @@ def _event_fields(fn: Function, data: Any, event: Any) -> dict[str, Any]:
     if data is not None:
         if fields["data"]:
             raise TypeError("give the event's data once: in data= or in event=, not both")
-        fields["data"] = dict(data) if isinstance(data, Mapping) else data
+        fields["data"] = dict(data) if isinstance(data, Mapping) else plain_data(data)
     return fields
 
 
@@ -164,6 +166,7 @@ def _serve(plan: _Plan, store: Store) -> RunResult:
     event = actions.make_event(
         fields["name"], fields["data"], event_id=fields["id"], ts=fields["ts"] or now
     )
+    add_trace(event)  # the caller's span, if any, is the run's parent (as for `send`)
     run = RunRecord(
         id=new_id(now), function=plan.fn.id, event=event, status="queued", created_at=now
     )

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from ...errors import ControlFlow, InjectedFailure, OutputNotStorableError, StepError, is_retriable
+from ...errors import ControlFlow, InjectedFailure, StepError, is_retriable
 from ...sdk import Outcome, Plan
 from ...store import Attempt, StepRecord
 from .._backoff import retry_delay_s
 from .._describe import describe_error
-from .._values import as_stored, short_error
+from .._values import as_stored, not_storable, short_error
 from ._base import Host, Kind, Write
 
 __all__ = ["RUN"]
@@ -80,13 +80,13 @@ class Run(Kind):
         now = inv.now()
         attempt = rec.attempts[-1]
         attempt.ended_at = now
+        if plan.typed is not None:  # the type a typed value is journaled as (the TUI names it)
+            rec.meta["type"] = plan.typed
         if outcome.ok:
             try:
                 value = as_stored(outcome.value)
             except (TypeError, ValueError) as exc:
-                outcome = Outcome(
-                    error=OutputNotStorableError(rec.id, type(outcome.value).__name__, str(exc))
-                )
+                outcome = Outcome(error=not_storable(rec.id, outcome.value, exc))
             else:
                 rec.status, rec.output, rec.error, rec.ended_at = "completed", value, None, now
                 yield _write(inv, rec, inject_key)
