@@ -34,7 +34,9 @@ from durable_cli.cli._headless import HeadlessLog
 from durable_cli.engine import Engine, load_paths
 from durable_cli.store import open_store
 store = open_store(sys.argv[1])
-if hasattr(store, "_checkpoints"):  # its passes follow the clock, which valgrind slows 50x
+if hasattr(store, "checkpoints"):  # its passes follow the clock, which valgrind slows 50x
+    store.checkpoints.close()
+elif hasattr(store, "_checkpoints"):  # a --base from before the store's parts were public
     store._group._after_commit = lambda: None
 engine = Engine(store, load_paths([sys.argv[2]]), concurrency=16)
 engine.add_listener(HeadlessLog(open(os.devnull, "w")))

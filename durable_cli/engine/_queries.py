@@ -19,6 +19,7 @@ __all__ = [
     "check_run_status",
     "function_rows",
     "last_event_data",
+    "latest_event",
     "list_runs",
     "pending_failures",
     "run_counts",
@@ -128,6 +129,11 @@ def step_modes(store: Store) -> set[str]:
 def awaited(store: Store, event_name: str) -> bool:
     """Whether a run waits for an event named `event_name` now."""
     return store.has_flags(f"wait/{event_name}/")
+
+
+def latest_event(store: Store, name: str) -> dict[str, Any] | None:
+    """The newest event named `name` in the journal (`id`, `name`, `data`, `ts`), or None."""
+    return store.latest_event(name)
 
 
 def last_event_data(

@@ -45,8 +45,10 @@ class Checkpointer:
     def nudge(self) -> None:
         """After a commit: start a checkpoint if the last one ended `interval` ago. Called by
         one writer at a time (the group commit's leader); never raises, the commit stands."""
+        if self._stopping:
+            return
         now = time.monotonic()
-        if now < self._due or self._stopping:
+        if now < self._due:
             return
         self._due = now + self._interval  # one wake-up per interval, however many commits
         thread = self._thread
@@ -59,6 +61,11 @@ class Checkpointer:
                 return
             self._thread = thread
         self._wake.set()
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The checkpoint thread, once a nudge has started it (None before, and once closed)."""
+        return self._thread
 
     def close(self) -> None:
         """Stop the thread (after the pass it may be making) and close its connection."""

@@ -5,6 +5,7 @@ Keys are strings laid out so that SQLite's key index answers every query as a ra
     meta/schema                    {"version": N}
     ev/<event id>                  the event
     q/<ts ms>/<event id>           queued event (removed in the transaction that creates its runs)
+    en/<len>:<name>/<ts ms>/<id>   event name index, written with the event (`latest_event`)
     run/<run id>                   the run, tagged with its status
     fn/<function id>/<run id>      function index, written once when the run is created
     st/<run id>/<seq>              one step of a run's journal, in execution order
@@ -12,10 +13,11 @@ Keys are strings laid out so that SQLite's key index answers every query as a ra
     flag/...                       small settings (step mode for a function, waits, …)
     rn/, tm/, cc/, fw/             runners' leases, due times, flow control: see `_leases`
 
-Opening (checks, atomic creation) is in `_open`, row access in `_rows`, the runner lock and
-wake FIFO in `_runner`, error handling in `_guard`: every public method retries while another
-process holds the database and turns storage errors (disk full, damage, permissions) into a
-`StateError` naming the state dir.
+Opening (checks, atomic creation) is in `_open`, row access in `_rows`, run and step writes in
+`_runwrites` (the group commit's fast path in `_group`), the runner lock and wake FIFO in
+`_runner`, error handling in `_guard`: every public method retries while another process holds
+the database and turns storage errors (disk full, damage, permissions) into a `StateError`
+naming the state dir.
 """
 
 from __future__ import annotations
@@ -27,19 +29,20 @@ from typing import Any
 
 from ._checkpoint import Checkpointer
 from ._files import DB, SCHEMA_VERSION
-from ._group import GroupCommit, Row, upsert_rows
+from ._group import GroupCommit
 from ._guard import STORAGE_ERRORS, guarded, retry_busy, translate
-from ._leases import Leases, timer_key
+from ._leases import Leases
 from ._open import open_journal
-from ._records import TERMINAL_RUN_STATUSES, RunRecord, StepRecord
+from ._records import RunRecord, StepRecord
 from ._rows import Rows, after
-from ._runner import RunnerCoordination
-from ._send import event_key, queue_key
+from ._runner import RunnerFiles
+from ._runwrites import RunWrites
+from ._send import NAMES_INDEXED, event_key, name_key, name_prefix, queue_key
 
 __all__ = ["DB", "SCHEMA_VERSION", "DiskcacheStore", "open_store"]
 
-_ZERO = b"0"  # the row value of an index entry (JSON 0), as `inline(0)` makes it
 _FIRST_KEY = "SELECT key FROM Cache WHERE key >= ? AND key < ? AND raw = 1 LIMIT 1"
+_LAST_KEY = "SELECT key FROM Cache WHERE key >= ? AND key < ? AND raw = 1 ORDER BY key DESC LIMIT 1"
 
 
 def open_store(path: str, *, create: bool = True, durability: str | None = None) -> DiskcacheStore:
@@ -53,58 +56,66 @@ def open_store(path: str, *, create: bool = True, durability: str | None = None)
     return DiskcacheStore(path, create=create, durability=durability)
 
 
-class DiskcacheStore(RunnerCoordination):
-    """`Store` on diskcache: see the module docstring for the key layout."""
+class DiskcacheStore:
+    """`Store` on diskcache: see the module docstring for the key layout.
+
+    Its collaborators: `rows` (the table, transactions), `writes` (runs and steps), `group`
+    (the shared journal statement), `checkpoints` (the WAL copied back off the writers'
+    thread), `leases` (run ownership) and `runner_files` (the runner lock, the wake FIFO)."""
 
     def __init__(self, path: str, *, create: bool = True, durability: str | None = None) -> None:
         """Open the state dir, refusing (untouched) one that is damaged or of another version."""
         self.path = os.path.abspath(path)
-        self._cache = retry_busy(
+        cache = retry_busy(
             self.path, lambda: open_journal(self.path, create=create, durability=durability)
         )
-        self.durability = self._cache.durability  # "normal" or "full"
-        self._rows = rows = Rows(self._cache, self.path)
+        self.durability = cache.durability  # "normal" or "full"
+        self.rows = rows = Rows(cache, self.path)
         self.leases = Leases(rows)  # run ownership: who may write which run
         # the runner's busy writers leave WAL checkpoints to a thread of their own
-        self._checkpoints = Checkpointer(lambda: self._cache._con, self._cache.close)
-        self._group = GroupCommit(
-            lambda: self._cache._con, self._checkpoints.nudge, lambda: rows.fence
+        self.checkpoints = Checkpointer(lambda: cache.connection, cache.close)
+        self.group = GroupCommit(
+            lambda: cache.connection, self.checkpoints.nudge, lambda: rows.fence
         )
+        self.writes = RunWrites(rows, self.group)
+        self.runner_files = RunnerFiles(self.path)
+        self._names_indexed = False  # every event has its name index row (`latest_event`)
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
     def in_transaction(self) -> bool:
         """Whether this thread is inside `batch()`."""
-        return self._rows.in_transaction
+        return self.rows.in_transaction
 
     def close(self) -> None:
         """Release connections, the runner lock and the wake pipe."""
-        self._checkpoints.close()
-        self._cache.close()
-        self._release_runner_files()
+        self.checkpoints.close()
+        self.rows.cache.close()
+        self.runner_files.close()
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
         """A transaction: everything written inside commits together (nesting is fine)."""
         try:
-            with self._rows.transaction():
+            with self.rows.transaction():
                 yield
         except STORAGE_ERRORS as exc:  # the COMMIT itself (disk full, I/O error)
             raise translate(exc, self.path) from None
 
     def _scan(self, prefix: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        return self._rows.scan(prefix, **kwargs)
+        return self.rows.scan(prefix, **kwargs)
 
     # -- events -----------------------------------------------------------------------------
     @guarded
     def put_event(self, event: dict[str, Any], *, queue: bool = True) -> bool:
         """Record (and queue) an event; False when an event with that id exists already."""
-        rows = self._rows
+        rows = self.rows
         key = event_key(event["id"])
         with rows.transaction():
             if rows.get(key) is not None:
                 return False
             rows.put(key, event, new=True)
+            rows.put(name_key(event), 0, new=True)
             if queue:
                 rows.put(queue_key(event), event["id"], new=True)
         return True
@@ -112,17 +123,40 @@ class DiskcacheStore(RunnerCoordination):
     @guarded
     def get_event(self, event_id: str) -> dict[str, Any] | None:
         """One event by id."""
-        return self._rows.get(event_key(event_id))
+        return self.rows.get(event_key(event_id))
+
+    @guarded
+    def latest_event(self, name: str) -> dict[str, Any] | None:
+        """The newest event named `name` (by time, then id), or None."""
+        if not self._names_indexed:
+            self._index_names()
+        prefix = name_prefix(name)
+        newest = self.rows.keys(_LAST_KEY, (prefix, after(prefix)))
+        if not newest:
+            return None
+        return self.rows.get(event_key(newest[0][len(prefix) + 14 :]))  # past "<ts ms>/"
+
+    def _index_names(self) -> None:
+        """Give every event its name index row, once per journal (one made before the index
+        was kept has none for its older events)."""
+        rows = self.rows
+        if rows.get(NAMES_INDEXED) is None:
+            with rows.transaction(fenced=False):  # an index of what is there: no runner's write
+                if rows.get(NAMES_INDEXED) is None:
+                    for _, event in rows.scan("ev/"):
+                        rows.put(name_key(event), 0)
+                    rows.put(NAMES_INDEXED, 1)
+        self._names_indexed = True
 
     @guarded
     def queued_count(self) -> int:
         """How many events wait in the queue."""
-        return self._rows.count("q/")
+        return self.rows.count("q/")
 
     @guarded
     def has_queued(self) -> bool:
         """Whether any event waits in the queue (cheaper than counting them)."""
-        return bool(self._rows.keys(_FIRST_KEY, ("q/", "q0")))
+        return bool(self.rows.keys(_FIRST_KEY, ("q/", "q0")))
 
     @guarded
     def claim_events(
@@ -138,7 +172,7 @@ class DiskcacheStore(RunnerCoordination):
         runs (to cancel them, those of this batch included); `reads_runs=False` promises it
         doesn't, and the batch's runs are written in one statement.
         """
-        rows = self._rows
+        rows, writes = self.rows, self.writes
         created: list[RunRecord] = []
         with rows.transaction():
             claimed = list(rows.scan("q/", limit=limit))
@@ -148,61 +182,40 @@ class DiskcacheStore(RunnerCoordination):
                 if event is not None:
                     runs = plan(event)
                     if reads_runs:
-                        self._insert_runs(runs)
+                        writes.insert_runs(runs)
                     created += runs
             if not reads_runs:
-                self._insert_runs(created)
+                writes.insert_runs(created)
             if claimed:
                 # the first keys of the queue, and the write lock held since the scan: one
                 # range delete takes exactly these (queue rows hold an id, never a value file)
-                self._cache._sql(
+                rows.cache.sql(
                     "DELETE FROM Cache WHERE key >= 'q/' AND key <= ? AND raw = 1",
                     (claimed[-1][0],),
                 )
         return created
 
     # -- runs -------------------------------------------------------------------------------
-    def _put_run(self, run: RunRecord, *, new: bool = False) -> None:
-        self._rows.put(f"run/{run.id}", run.to_store(), tag=run.status, new=new)
-        if new:
-            self._rows.put(f"fn/{run.function}/{run.id}", 0, new=True)
-        due = timer_key(run)
-        if due is not None:
-            self._rows.put(due, 0)
-
-    def _insert_runs(self, runs: list[RunRecord]) -> None:
-        """Inside a transaction: `_put_run(run, new=True)` for each, in one statement."""
-        inline = self._cache.disk.inline
-        rows: list[Row] = []
-        for run in runs:
-            blob = inline(run.to_store())
-            if blob is None:  # too large for its row: a value file, the long way
-                self._put_run(run, new=True)
-                continue
-            rows.append((f"run/{run.id}", run.status, blob))
-            rows.append((f"fn/{run.function}/{run.id}", None, _ZERO))
-        if rows:
-            upsert_rows(self._cache._con, rows)
-
     @guarded
     def create_runs(self, runs: Iterable[RunRecord], steps: Iterable[StepRecord] = ()) -> None:
         """Create runs (and pre-journaled steps) atomically."""
-        with self._rows.transaction():
+        writes = self.writes
+        with self.rows.transaction():
             for run in runs:
-                self._put_run(run, new=True)
+                writes.put_run(run, new=True)
             for step in steps:
-                self._put_step(step)
+                writes.put_step(step)
 
     @guarded
     def get_run(self, run_id: str) -> RunRecord | None:
         """One run by id."""
-        raw = self._rows.get(f"run/{run_id}")
+        raw = self.rows.get(f"run/{run_id}")
         return None if raw is None else RunRecord.from_dict(raw)
 
     @guarded
     def get_runs(self, run_ids: list[str]) -> dict[str, RunRecord]:
         """The runs of these ids that exist, by id, in one read."""
-        found = self._rows.get_many([f"run/{run_id}" for run_id in run_ids])
+        found = self.rows.get_many([f"run/{run_id}" for run_id in run_ids])
         return {key[4:]: RunRecord.from_dict(raw) for key, raw in found.items()}
 
     def resolve_run_id(self, text: str) -> str | None:
@@ -219,73 +232,28 @@ class DiskcacheStore(RunnerCoordination):
             return [], 0
         where = "FROM Cache WHERE key >= ? AND key < ? AND raw = 1"
         args: tuple[Any, ...] = (f"run/{text}", after(f"run/{text}"))
-        total = self._rows.count(f"run/{text}")
+        total = self.rows.count(f"run/{text}")
         if not total and len(text) >= 4:
             where += " AND substr(key, -?) = ?"
             args = ("run/", "run0", len(text), text)
-            (total,) = self._rows.keys(f"SELECT COUNT(*) {where}", args)  # one row: the count
+            (total,) = self.rows.keys(f"SELECT COUNT(*) {where}", args)  # one row: the count
         if not total:
             return [], 0
-        found = self._rows.keys(f"SELECT key {where} ORDER BY key DESC LIMIT ?", (*args, limit))
+        found = self.rows.keys(f"SELECT key {where} ORDER BY key DESC LIMIT ?", (*args, limit))
         return [key[4:] for key in found], total
 
     @guarded
     def save_run(self, run: RunRecord, *, guard: bool = True) -> bool:
         """Write a run; with `guard`, a finished run on disk is never overwritten (False)."""
-        if guard and not self._rows.in_transaction:
-            return self.save_runs([run])[0]
-        return self._save_run_slow(run, guard)
+        if guard and not self.rows.in_transaction:
+            return self.writes.save_runs([run], ())[0]
+        return self.writes.save_run(run, guard)
 
     @guarded
     def save_runs(self, runs: list[RunRecord], steps: Iterable[StepRecord] = ()) -> list[bool]:
         """`save_run` (guarded) for several runs, and `save_step` for several steps, committed
         together; for each run, False when it was left as it was."""
-        if self._rows.in_transaction:
-            for step in steps:
-                self._put_step(step)
-            return [self._save_run_slow(run, True) for run in runs]
-        # the hot path: guarded writes shared with concurrent writers (group commit); the
-        # status lives in the tag column, so SQLite checks "not finished" without decoding
-        inline = self._cache.disk.inline
-        blobs = [inline(run.to_store()) for run in runs]
-        rows = [
-            (f"run/{run.id}", run.status, blob)
-            for run, blob in zip(runs, blobs, strict=True)
-            if blob is not None
-        ]
-        steps = list(steps)
-        step_blobs = [inline(step.to_store()) for step in steps]
-        rows += [
-            (f"st/{step.run_id}/{step.seq:06d}", None, blob)
-            for step, blob in zip(steps, step_blobs, strict=True)
-            if blob is not None
-        ]
-        dues = [key for key in map(timer_key, runs) if key is not None]
-        written = iter(
-            self._group.write_rows(rows + [(k, None, _ZERO) for k in dues]) if rows else ()
-        )
-        # a record too large for its row (no value file made yet), or a row left alone (a
-        # finished run; a step whose old row names a value file): the long way
-        saved = [
-            (blob is not None and next(written)) or self._save_run_slow(run, True)
-            for run, blob in zip(runs, blobs, strict=True)
-        ]
-        for step, blob in zip(steps, step_blobs, strict=True):
-            if blob is None or not next(written):
-                self._put_step(step)  # a value file to write, or an old one to remove
-            step.stored = True
-        return saved
-
-    def _save_run_slow(self, run: RunRecord, guard: bool) -> bool:
-        """The long way, in a transaction: reads the row first, handles value files."""
-        rows = self._rows
-        with rows.transaction():
-            if guard:
-                current = rows.get(f"run/{run.id}")
-                if current is not None and current["status"] in TERMINAL_RUN_STATUSES:
-                    return False
-            self._put_run(run)
-        return True
+        return self.writes.save_runs(runs, steps)
 
     def list_runs(
         self,
@@ -322,14 +290,10 @@ class DiskcacheStore(RunnerCoordination):
     @guarded
     def count_runs(self, function: str | None = None) -> int:
         """Number of runs (of one function)."""
-        rows = self._rows
+        rows = self.rows
         return rows.count("run/") if function is None else rows.count(f"fn/{function}/")
 
     # -- steps ------------------------------------------------------------------------------
-    def _put_step(self, step: StepRecord) -> None:
-        self._rows.put(f"st/{step.run_id}/{step.seq:06d}", step.to_store(), new=not step.stored)
-        step.stored = True
-
     @guarded
     def load_steps(self, run_id: str) -> list[StepRecord]:
         """A run's journal in execution order (one read)."""
@@ -340,13 +304,13 @@ class DiskcacheStore(RunnerCoordination):
         self, step: StepRecord, *, run: RunRecord | None = None, consume: str | None = None
     ) -> None:
         """Commit a step (and optionally its run, and one use of an injected failure) at once."""
-        if run is None and consume is None and not self._rows.in_transaction:
+        if run is None and consume is None and not self.rows.in_transaction:
             self.save_runs([], [step])  # the hot path: shared with concurrent writers
             return
-        with self._rows.transaction():
-            self._put_step(step)
+        with self.rows.transaction():
+            self.writes.put_step(step)
             if run is not None:
-                self._put_run(run)
+                self.writes.put_run(run)
             if consume is not None:
                 self._consume_failure(consume)
 
@@ -354,7 +318,7 @@ class DiskcacheStore(RunnerCoordination):
     @guarded
     def add_failure(self, key: str, times: int, message: str) -> None:
         """Fail the next `times` attempts (-1: every attempt) matching `key`."""
-        rows = self._rows
+        rows = self.rows
         with rows.transaction():
             if times == 0:
                 rows.delete(f"fail/{key}")
@@ -362,7 +326,7 @@ class DiskcacheStore(RunnerCoordination):
                 rows.put(f"fail/{key}", {"times": times, "message": message})
 
     def _consume_failure(self, key: str) -> None:
-        rows = self._rows
+        rows = self.rows
         entry = rows.get(f"fail/{key}")
         if entry is None or entry["times"] < 0:
             return
@@ -380,7 +344,7 @@ class DiskcacheStore(RunnerCoordination):
     @guarded
     def set_flag(self, key: str, value: Any) -> None:
         """Set (or, with None, clear) a small flag."""
-        rows = self._rows
+        rows = self.rows
         with rows.transaction():  # a transaction of its own, fenced like every runner's write
             if value is None:
                 rows.delete(f"flag/{key}")
@@ -390,7 +354,7 @@ class DiskcacheStore(RunnerCoordination):
     @guarded
     def get_flag(self, key: str) -> Any:
         """One flag by its exact key (None when unset)."""
-        return self._rows.get(f"flag/{key}")
+        return self.rows.get(f"flag/{key}")
 
     @guarded
     def flags(self, prefix: str) -> dict[str, Any]:
@@ -400,4 +364,21 @@ class DiskcacheStore(RunnerCoordination):
     @guarded
     def has_flags(self, prefix: str) -> bool:
         """Whether any flag's key starts with `prefix` (cheaper than reading them)."""
-        return bool(self._rows.keys(_FIRST_KEY, (f"flag/{prefix}", after(f"flag/{prefix}"))))
+        return bool(self.rows.keys(_FIRST_KEY, (f"flag/{prefix}", after(f"flag/{prefix}"))))
+
+    # -- runner coordination ----------------------------------------------------------------
+    def lock_runner(self) -> None:
+        """Become the only runner here; raises StateLockedError naming the holder."""
+        self.runner_files.lock()
+
+    def notify(self) -> None:
+        """Poke a live runner through the wake FIFO; silently nothing when none listens."""
+        self.runner_files.notify()
+
+    def wake_fd(self) -> int | None:
+        """The wake FIFO, open for reading (the runner); None where FIFOs aren't supported."""
+        return self.runner_files.wake_fd()
+
+    def drain_wake(self) -> None:
+        """Consume pending notifications."""
+        self.runner_files.drain()

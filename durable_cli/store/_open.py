@@ -38,6 +38,7 @@ from ._files import (
     prepare_dir,
     raw_reads_safe,
 )
+from ._send import NAMES_INDEXED
 
 __all__ = ["JournalCache", "create_journal", "open_journal", "raw_reads_safe"]
 
@@ -65,6 +66,7 @@ def create_journal(path: str) -> None:
         cache = diskcache.Cache(staging, disk=JSONDisk, timeout=BUSY_TIMEOUT_S, **SETTINGS)
         try:
             cache.set("meta/schema", {"version": SCHEMA_VERSION})
+            cache.set(NAMES_INDEXED, 1)  # no events yet: each gets its name index row
             _lighten(cache)
         finally:
             cache.close()  # the last connection: SQLite folds the WAL into the file, deletes it
@@ -185,7 +187,8 @@ class JournalCache(diskcache.Cache):
         return self.durability
 
     @property
-    def _con(self) -> sqlite3.Connection:
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use, and again in a forked child)."""
         local = self._local
         con: sqlite3.Connection | None = getattr(local, "con", None)
         if con is not None and local.pid == _pid[0]:
@@ -199,6 +202,20 @@ class JournalCache(diskcache.Cache):
             # store with the default must not change this one's level (nor the reverse)
             con.execute(f"PRAGMA synchronous = {int(self.synchronous)}")
         return con
+
+    _con = connection  # the name diskcache's own methods ask for
+
+    @property
+    def sql(self) -> Any:
+        """This thread's connection's `execute`: the store's rows are read and written with it."""
+        return self.connection.execute
+
+    _sql = sql  # the name diskcache's own methods ask for
+
+    def join_transactions(self, thread: int | None) -> None:
+        """Have diskcache's own calls from `thread` join the transaction it opened (None: no
+        transaction is open)."""
+        self._txn_id = thread
 
     def close(self) -> None:
         """Close this thread's connection."""

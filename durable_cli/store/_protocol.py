@@ -91,6 +91,10 @@ class Store(Protocol):
         """One event by id."""
         ...
 
+    def latest_event(self, name: str) -> dict[str, Any] | None:
+        """The newest event named `name` (by time, then id), or None."""
+        ...
+
     def queued_count(self) -> int:
         """How many events wait in the queue."""
         ...

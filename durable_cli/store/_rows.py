@@ -51,7 +51,7 @@ class Rows:
     def holds_fence(self) -> bool:
         """Whether the lease row this store's writes are fenced by is still ours."""
         fence = self.fence
-        return fence is None or self.cache._sql(_HOLDS, fence).fetchone() is not None
+        return fence is None or self.cache.sql(_HOLDS, fence).fetchone() is not None
 
     @contextlib.contextmanager
     def transaction(self, *, fenced: bool = True) -> Iterator[None]:
@@ -63,10 +63,10 @@ class Rows:
             yield
             return
         cache, tx = self.cache, self._tx
-        sql = cache._sql
+        sql = cache.sql
         retry_busy(self.path, lambda: sql("BEGIN IMMEDIATE"))
         tx.doomed, tx.fresh = [], []
-        cache._txn_id = threading.get_ident()  # diskcache calls made inside join this one
+        cache.join_transactions(threading.get_ident())  # diskcache's calls inside join it
         try:
             if fenced and not self.holds_fence():
                 raise LeaseLost(f"{self.path}: this runner's lease was revoked")
@@ -76,12 +76,12 @@ class Rows:
             with contextlib.suppress(Exception):
                 sql("ROLLBACK")  # COMMIT itself can fail (disk full); SQLite may have ended it
             fresh, tx.doomed, tx.fresh = tx.fresh, None, None
-            cache._txn_id = None
+            cache.join_transactions(None)
             for name in fresh:
                 cache.disk.remove(name)
             raise
         doomed, tx.doomed, tx.fresh = tx.doomed, None, None
-        cache._txn_id = None
+        cache.join_transactions(None)
         for name in doomed:
             cache.disk.remove(name)
 
@@ -99,7 +99,7 @@ class Rows:
 
     def get(self, key: str) -> Any:
         """The value at `key`, or None."""
-        sql = self.cache._sql
+        sql = self.cache.sql
         fetch = self.cache.disk.fetch
         query = "SELECT mode, filename, value FROM Cache WHERE key = ? AND raw = 1"
         while True:
@@ -141,7 +141,7 @@ class Rows:
             return _GONE if again is None else again
 
     def _moved(self, key: str, filename: str | None) -> bool:
-        row = self.cache._sql(
+        row = self.cache.sql(
             "SELECT filename FROM Cache WHERE key = ? AND raw = 1", (key,)
         ).fetchone()
         return row is None or row[0] != filename
@@ -149,7 +149,7 @@ class Rows:
     def put(self, key: str, value: Any, *, tag: str | None = None, new: bool = False) -> None:
         """Write `value` at `key` (`new`: the caller knows no row exists yet)."""
         cache = self.cache
-        sql = cache._sql
+        sql = cache.sql
         size, mode, filename, db_value = cache.disk.store(value, False, key=key)
         try:
             old = None
@@ -170,7 +170,7 @@ class Rows:
 
     def delete(self, key: str) -> None:
         """Remove the row at `key` (and, after the commit, its value file)."""
-        sql = self.cache._sql
+        sql = self.cache.sql
         row = sql("SELECT filename FROM Cache WHERE key = ? AND raw = 1", (key,)).fetchone()
         if row is None:
             return
@@ -179,7 +179,7 @@ class Rows:
 
     def delete_inline_range(self, lo: str, hi: str) -> None:
         """Remove the rows with `lo <= key < hi`: index rows only, which never name a file."""
-        self.cache._sql("DELETE FROM Cache WHERE key >= ? AND key < ? AND raw = 1", (lo, hi))
+        self.cache.sql("DELETE FROM Cache WHERE key >= ? AND key < ? AND raw = 1", (lo, hi))
 
     def scan(
         self,
@@ -238,7 +238,7 @@ class Rows:
 
     def _query(self, query: str, args: Any) -> list[Any]:
         """A read, busy retried (a generator can't be retried as a whole from outside)."""
-        sql = self.cache._sql
+        sql = self.cache.sql
         return retry_busy(
             self.path, lambda: sql(query, args).fetchall(), retry=not self.in_transaction
         )

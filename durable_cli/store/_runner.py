@@ -9,7 +9,7 @@ import os
 
 from ._files import LOCK, lock_runner, notify, open_wake
 
-__all__ = ["RunnerCoordination", "runner_pid"]
+__all__ = ["RunnerFiles", "runner_pid"]
 
 
 def runner_pid(path: str) -> int | None:
@@ -32,14 +32,16 @@ def runner_pid(path: str) -> int | None:
         os.close(fd)
 
 
-class RunnerCoordination:
-    """Mixed into the store: needs `self.path`, the state dir."""
+class RunnerFiles:
+    """A state dir's runner lock and wake FIFO, as one store object holds them."""
 
-    path: str
-    _lock_fd: int | None = None
-    _wake_fd: int | None = None
+    def __init__(self, path: str) -> None:
+        """The files of the state dir at `path`; nothing is opened until asked for."""
+        self.path = path
+        self._lock_fd: int | None = None
+        self._wake_fd: int | None = None
 
-    def lock_runner(self) -> None:
+    def lock(self) -> None:
         """Become the only runner here; the OS drops the lock when the holder dies."""
         self._lock_fd = lock_runner(self.path)
 
@@ -53,7 +55,7 @@ class RunnerCoordination:
             self._wake_fd = open_wake(self.path)
         return self._wake_fd
 
-    def drain_wake(self) -> None:
+    def drain(self) -> None:
         """Consume pending notifications."""
         if self._wake_fd is None:
             return
@@ -61,8 +63,8 @@ class RunnerCoordination:
             while os.read(self._wake_fd, 4096):
                 pass
 
-    def _release_runner_files(self) -> None:
-        """Drop the runner lock and close the wake FIFO (closing the store does)."""
+    def close(self) -> None:
+        """Drop the runner lock and close the wake FIFO."""
         for fd in (self._lock_fd, self._wake_fd):
             if fd is not None:
                 with contextlib.suppress(OSError):

@@ -38,7 +38,7 @@ from ._files import (
 from ._group import upsert_rows
 from ._json import dumps, loads
 
-__all__ = ["event_key", "put_event", "queue_key"]
+__all__ = ["NAMES_INDEXED", "event_key", "name_key", "name_prefix", "put_event", "queue_key"]
 
 _MODE_RAW = 1  # diskcache's mode for a value held in the row itself
 _INLINE_LIMIT = 2**16  # the store's disk_min_file_size: larger values live in their own files
@@ -53,6 +53,22 @@ def event_key(event_id: str) -> str:
 def queue_key(event: dict[str, object]) -> str:
     """Where a queued event's place in the queue lives (time-ordered)."""
     return f"q/{event['ts']:013d}/{event['id']}"
+
+
+# present once every event of the journal has its `name_key` row (a journal made before the
+# index has its events indexed the first time one is looked up by name)
+NAMES_INDEXED = "meta/event-names"
+
+
+def name_prefix(name: str) -> str:
+    """The start of every `name_key` of the events named `name`: the name's length leads, so
+    no name's range holds another's ("a" and "a/b" are both names)."""
+    return f"en/{len(name)}:{name}/"
+
+
+def name_key(event: dict[str, object]) -> str:
+    """Where an event's place among the events of its name lives (time-ordered)."""
+    return f"{name_prefix(str(event['name']))}{event['ts']:013d}/{event['id']}"
 
 
 def put_event(path: str, event: dict[str, object]) -> bool | None:
@@ -135,7 +151,8 @@ def _insert(con: sqlite3.Connection, event: dict[str, object], value: bytes) -> 
             con.execute("ROLLBACK")
             return False
         queued = dumps(event["id"]).encode("utf-8")
-        upsert_rows(con, [(key, None, value), (queue_key(event), None, queued)])
+        index = [(queue_key(event), None, queued), (name_key(event), None, b"0")]
+        upsert_rows(con, [(key, None, value), *index])
         con.execute("COMMIT")
     except BaseException:
         if con.in_transaction:

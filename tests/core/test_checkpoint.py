@@ -24,12 +24,12 @@ def test_commits_get_their_wal_copied_into_the_database_off_the_writers_thread(s
     for chunk in range(20):
         store.save_runs([], _steps(500)[chunk * 25 : (chunk + 1) * 25])
     deadline = time.monotonic() + DEADLINE_S
-    while store._checkpoints.passes == 0 or os.path.getsize(db) <= before:
+    while store.checkpoints.passes == 0 or os.path.getsize(db) <= before:
         assert time.monotonic() < deadline, "no checkpoint copied the log into the database"
         store.save_runs([], _steps(1))  # a later commit nudges again once the interval is up
         time.sleep(0.01)
     assert len(store.load_steps("R1")) == 500
-    thread = store._checkpoints._thread
+    thread = store.checkpoints.thread
     assert thread.daemon and thread is not threading.current_thread()
 
 
@@ -38,7 +38,7 @@ def test_closing_the_store_stops_the_checkpoint_thread(tmp_path):
 
     store = open_store(str(tmp_path / "state"))
     store.save_runs([], _steps(3))
-    thread = store._checkpoints._thread
+    thread = store.checkpoints.thread
     assert thread is not None and thread.is_alive(), "the first commit starts the thread"
     store.close()
     assert not thread.is_alive()
@@ -52,5 +52,5 @@ def test_a_store_that_never_commits_through_the_group_starts_no_thread(tmp_path)
 
     store = open_store(str(tmp_path / "state"))
     store.put_event({"id": "E1", "name": "a/b", "data": {}, "ts": 0})  # as `durable send`
-    assert store._checkpoints._thread is None
+    assert store.checkpoints.thread is None
     store.close()

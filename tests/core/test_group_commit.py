@@ -10,7 +10,7 @@ from durable_cli.store._group import GroupCommit, _Pending
 
 
 def _value(store, key):
-    row = store._cache._sql("SELECT value, tag FROM Cache WHERE key = ? AND raw = 1", (key,))
+    row = store.rows.cache.sql("SELECT value, tag FROM Cache WHERE key = ? AND raw = 1", (key,))
     return row.fetchone()
 
 
@@ -21,7 +21,7 @@ def _run(status: str) -> RunRecord:
 def test_a_batch_writes_every_row_but_leaves_a_finished_run_alone(store):
     store.create_runs([_run("queued")])
     store.save_run(_run("cancelled"), guard=False)
-    group = store._group
+    group = store.group
     batch = [
         _Pending([("run/R1", "running", b'{"status":"running"}')]),
         _Pending([("st/R1/000000", None, b'{"id":"a"}')]),
@@ -34,7 +34,7 @@ def test_a_batch_writes_every_row_but_leaves_a_finished_run_alone(store):
 
 
 def test_one_bad_row_fails_alone(store):
-    group = store._group
+    group = store.group
     batch = [
         _Pending([("st/X/000000", None, b"1")]),
         _Pending([("st/X/000001", None, object())]),  # SQLite cannot bind it
@@ -47,7 +47,7 @@ def test_one_bad_row_fails_alone(store):
 
 
 def test_concurrent_writers_all_land(store):
-    group = GroupCommit(lambda: store._cache._con)
+    group = GroupCommit(lambda: store.rows.cache.connection)
     results: list[bool] = []
 
     def writer(n: int) -> None:
@@ -60,14 +60,16 @@ def test_concurrent_writers_all_land(store):
     for t in threads:
         t.join(30)
     assert results == [True] * 400
-    count = store._cache._sql("SELECT COUNT(*) FROM Cache WHERE key >= 'st/T' AND key < 'st/U'")
+    count = store.rows.cache.sql("SELECT COUNT(*) FROM Cache WHERE key >= 'st/T' AND key < 'st/U'")
     assert count.fetchone()[0] == 400
 
 
 def test_a_writer_may_bring_several_rows(store):
     rows = [(f"st/M/{i:06d}", None, b"{}") for i in range(5000)]  # over one statement's
-    assert store._group.write_rows(rows) == [True] * 5000
-    count = store._cache._sql("SELECT COUNT(*) FROM Cache WHERE key >= 'st/M/' AND key < 'st/M0'")
+    assert store.group.write_rows(rows) == [True] * 5000
+    count = store.rows.cache.sql(
+        "SELECT COUNT(*) FROM Cache WHERE key >= 'st/M/' AND key < 'st/M0'"
+    )
     assert count.fetchone()[0] == 5000
 
 

@@ -42,7 +42,7 @@ def test_state_dir_is_owner_only_even_under_umask_000(tmp_path: Path):
 def test_unknown_schema_version_is_refused_and_left_untouched(tmp_path: Path):
     state = tmp_path / "state"
     store = open_store(str(state))
-    store._cache.set("meta/schema", {"version": 99})
+    store.rows.cache.set("meta/schema", {"version": 99})
     store.close()
     before = _digest(state)
     with pytest.raises(SchemaVersionError, match="schema version 99"):
@@ -91,7 +91,7 @@ def test_a_planted_pickle_is_never_loaded(tmp_path: Path):
 def test_values_are_json_on_disk(tmp_path: Path):
     store = open_store(str(tmp_path / "state"))
     store.put_event({"id": "e1", "name": "x", "data": {"k": "v"}, "ts": 5})
-    raw = store._cache._sql("SELECT value FROM Cache WHERE key = 'ev/e1'").fetchone()[0]
+    raw = store.rows.cache.sql("SELECT value FROM Cache WHERE key = 'ev/e1'").fetchone()[0]
     assert bytes(raw) == b'{"id":"e1","name":"x","data":{"k":"v"},"ts":5}'
 
 
@@ -129,7 +129,7 @@ def test_records_read_back_whole_though_the_journal_leaves_defaults_out(
     store = open_store(str(tmp_path / "state"))
     run = RunRecord(id=new_id(), function="f", event={"id": "e", "name": "x"}, created_at=3)
     store.create_runs([run])
-    raw = store._cache._sql("SELECT value FROM Cache WHERE key = ?", (f"run/{run.id}",))
+    raw = store.rows.cache.sql("SELECT value FROM Cache WHERE key = ?", (f"run/{run.id}",))
     assert "null" not in bytes(raw.fetchone()[0]).decode()  # nothing at its default is written
     run.status, run.output, run.step_mode, run.children = "completed", output, True, ["c"]
     step = StepRecord(run.id, "s", 0, status="completed", output=output, started_at=1)
@@ -139,6 +139,40 @@ def test_records_read_back_whole_though_the_journal_leaves_defaults_out(
     assert store.load_steps(run.id) == [step]
     # a record in the full form, as earlier versions wrote it, reads the same
     full = {**step.to_dict(), "run_id": run.id}
-    store._rows.put(f"st/{run.id}/000001", {**full, "seq": 1, "id": "t"})
+    store.rows.put(f"st/{run.id}/000001", {**full, "seq": 1, "id": "t"})
     assert [s.id for s in store.load_steps(run.id)] == ["s", "t"]
     assert store.load_steps(run.id)[1].attempts == step.attempts
+
+
+def test_durable_sends_fast_path_indexes_the_event_by_name(tmp_path: Path):
+    from durable_cli.store._send import put_event
+
+    path = str(tmp_path / "state")
+    open_store(path).close()
+    event = {"id": new_id(), "name": "a/b", "data": {"k": 1}, "ts": 5}
+    assert put_event(path, event) is True  # written with sqlite3 alone, not by the store
+    store = open_store(path, create=False)
+    assert store.latest_event("a/b") == event
+    store.close()
+
+
+def test_a_journal_from_before_the_name_index_has_its_events_indexed_when_first_asked(
+    tmp_path: Path,
+):
+    path = str(tmp_path / "state")
+    store = open_store(path)
+    for i, name in enumerate(["a", "b", "a", "a/b"]):
+        store.put_event({"id": f"e{i}", "name": name, "data": {}, "ts": i})
+    store.close()
+    con = sqlite3.connect(os.path.join(path, "cache.db"))
+    with con:  # as a journal written before the index was kept: no index rows, no marker
+        con.execute(
+            "DELETE FROM Cache WHERE key >= 'en/' AND key < 'en0' OR key = ?", ("meta/event-names",)
+        )
+    con.close()
+    store = open_store(path, create=False)
+    assert store.latest_event("a")["id"] == "e2"
+    assert store.latest_event("b")["id"] == "e1"
+    store.put_event({"id": "e9", "name": "b", "data": {}, "ts": 9})
+    assert store.latest_event("b")["id"] == "e9"
+    store.close()

@@ -199,7 +199,7 @@ def _wait_for_runs(
 
 def _finished(store: Any) -> int:
     # counted in SQL by status tag: decoding 16,000 runs every poll would slow the runner
-    return sum(store._rows.count("run/", tag=status) for status in ("completed", "failed"))
+    return sum(store.rows.count("run/", tag=status) for status in ("completed", "failed"))
 
 
 def _audit(state: Path, report: LoadReport) -> None:

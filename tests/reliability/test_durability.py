@@ -17,9 +17,9 @@ NORMAL, FULL = 1, 2
 def _levels(store) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """synchronous on this thread's connection and on a fresh thread's."""
     sql = "PRAGMA synchronous"
-    here = store._cache._sql(sql).fetchone()[0]
+    here = store.rows.cache.sql(sql).fetchone()[0]
     there: list[int] = []
-    worker = threading.Thread(target=lambda: there.append(store._cache._sql(sql).fetchone()[0]))
+    worker = threading.Thread(target=lambda: there.append(store.rows.cache.sql(sql).fetchone()[0]))
     worker.start()
     worker.join()
     return here, there[0]
@@ -30,7 +30,7 @@ def test_default_is_wal_with_synchronous_normal(tmp_path: Path):
     try:
         assert store.durability == "normal"
         assert _levels(store) == (NORMAL, NORMAL)
-        assert store._cache._sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.rows.cache.sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         store.close()
 

@@ -40,6 +40,29 @@ def test_values_read_back_exactly_as_written(store: Store):
     assert isinstance(back["a"], float)  # a float stays a float, however large
 
 
+def test_the_latest_event_of_a_name_is_the_newest_by_time_then_id(store: Store):
+    assert store.latest_event("order") is None
+    named = {"order": [("o1", 20), ("o0", 10)], "order/paid": [("p1", 30)], "orde": [("x", 40)]}
+    for name, events in named.items():
+        for event_id, ts in events:
+            store.put_event({"id": event_id, "name": name, "data": {"at": ts}, "ts": ts})
+    # "order/paid" and "orde" share its start, and are newer: they are other names
+    assert store.latest_event("order") == {
+        "id": "o1",
+        "name": "order",
+        "data": {"at": 20},
+        "ts": 20,
+    }
+    assert store.latest_event("order/paid")["id"] == "p1"
+    assert store.latest_event("ord") is None
+    store.put_event({"id": "o3", "name": "order", "data": {}, "ts": 20})  # one time: by id
+    assert store.latest_event("order")["id"] == "o3"
+    store.put_event({"id": "o2", "name": "order", "data": {}, "ts": 50}, queue=False)
+    assert store.latest_event("order")["id"] == "o2"  # recorded, not queued: it counts too
+    assert store.put_event({"id": "o2", "name": "order", "data": {}, "ts": 99}) is False
+    assert store.latest_event("order")["ts"] == 50  # an id sent twice is recorded once
+
+
 def test_claims_take_events_in_time_order_create_their_runs_and_dequeue_them(store: Store):
     for i, ts in enumerate([30, 10, 20]):
         store.put_event(_event(f"e{i}", ts))

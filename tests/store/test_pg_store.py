@@ -68,6 +68,23 @@ def test_the_schema_is_created_once_on_first_use_even_by_racing_processes(pg_ser
     open_database(url, create=False).close()
 
 
+def test_a_schema_of_version_1_is_read_as_it_is_and_brought_up_to_date_when_opened(pg_server):
+    url = pg_server.new_database()
+    _sql(url, "DROP INDEX durable.events_by_name")  # as version 1 made it
+    _sql(url, "UPDATE durable.meta SET value = '{\"version\":1}' WHERE key = 'schema'")
+    _sql(url, 'INSERT INTO durable.events VALUES (\'e1\', \'a\', 1, \'{"id":"e1","name":"a"}\')')
+    store = open_database(url, create=False)  # a reader changes nothing, and reads it all
+    assert store.latest_event("a") == {"id": "e1", "name": "a"}
+    store.close()
+    assert _sql(url, "SELECT value::text FROM durable.meta") == [('{"version":1}',)]
+    open_database(url).close()
+    assert _sql(url, "SELECT value::text FROM durable.meta") == [
+        (f'{{"version":{SCHEMA_VERSION}}}',)
+    ]
+    indexes = _sql(url, "SELECT indexname FROM pg_indexes WHERE schemaname = 'durable'")
+    assert ("events_by_name",) in indexes
+
+
 def test_a_newer_schema_is_refused_and_left_untouched(pg_server):
     url = pg_server.new_database()
     _sql(url, "UPDATE durable.meta SET value = '{\"version\": 99}' WHERE key = 'schema'")

@@ -3,7 +3,10 @@
 Created on first use, in one transaction under an advisory lock (two processes starting on a
 new database at once: one creates, the other waits and finds it done); the version is read
 before taking the lock, so opening an existing database costs one query. A database of a newer
-version than this durable knows is refused (`SchemaVersionError`) and left untouched.
+version than this durable knows is refused (`SchemaVersionError`) and left untouched. Each later
+version only adds (an index, a table): a database of an older one is brought up to date the same
+way, under the lock, by the version's additions (`_UPGRADES`), and every query works on it
+meanwhile, so a store opened with `create=False` reads it as it is.
 
 Values are `json`, not `jsonb`: the same text the SQLite store keeps, read back exactly as it
 was written (jsonb reorders an object's keys and reads a float such as 1e20 back as an integer).
@@ -22,7 +25,7 @@ from .._records import ACTIVE_RUN_STATUSES, RUN_STATUSES, TIMER_STATUSES
 
 __all__ = ["NAME_NS", "SCHEMA_VERSION", "SLOT_NS", "WINDOW_NS", "ensure_schema", "statuses_sql"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _CREATE_LOCK = 0x64757261626C65  # pg_advisory_xact_lock key of schema creation ("durable")
 
 
@@ -107,6 +110,12 @@ BEGIN
 END $$;
 """
 
+# what each version adds to the one before it (version 1 is `_DDL`); additions only
+_UPGRADES = {
+    # the newest event of a name (`latest_event`) without reading the other names' events
+    2: "CREATE INDEX IF NOT EXISTS events_by_name ON durable.events (name, ts DESC, id DESC);",
+}
+
 _VERSION = "SELECT value FROM durable.meta WHERE key = 'schema'"
 _HAS_META = (
     "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
@@ -130,7 +139,7 @@ def _check(version: int, where: str) -> None:
             f"{where}: the durable schema has version {version}; this durable reads version"
             f" {SCHEMA_VERSION}. Use a matching durable or another database"
         )
-    if version < SCHEMA_VERSION:  # no older version exists yet: nothing to migrate from
+    if version < 1:
         raise StateError(f"{where}: the durable schema has unknown version {version}")
 
 
@@ -145,21 +154,26 @@ def _first_look(con: psycopg.Connection) -> int | None:
 
 
 def ensure_schema(con: psycopg.Connection, *, create: bool, where: str) -> None:
-    """Check (or, if asked and missing, create) the schema on autocommit connection `con`."""
+    """Check (if asked, create or bring up to date) the schema on autocommit connection `con`."""
     version = _first_look(con)
     if version is not None:
         _check(version, where)
-        return
-    if not create:
+        if version == SCHEMA_VERSION or not create:
+            return
+    elif not create:
         raise StateError(f"{where}: no durable schema in this database (nothing has run yet)")
     with con.transaction():
         con.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
         version = _version(con)  # another process may have created it while we waited
-        if version is None:
+        if version is not None:
+            _check(version, where)
+        else:
             con.execute(_DDL.encode())  # no parameters: sent as one multi-statement query
+        for added in range(version or 1, SCHEMA_VERSION):
+            con.execute(_UPGRADES[added + 1].encode())
+        if version != SCHEMA_VERSION:
             con.execute(
-                "INSERT INTO durable.meta (key, value) VALUES ('schema', %s::json)",
+                "INSERT INTO durable.meta (key, value) VALUES ('schema', %s::json)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (f'{{"version":{SCHEMA_VERSION}}}',),
             )
-            return
-    _check(version, where)

@@ -98,6 +98,14 @@ class PostgresStore:
         rows = self._db.query("SELECT body FROM durable.events WHERE id = %s", (event_id,))
         return rows[0][0] if rows else None
 
+    def latest_event(self, name: str) -> dict[str, Any] | None:
+        """The newest event named `name` (by time, then id), or None."""
+        rows = self._db.query(
+            "SELECT body FROM durable.events WHERE name = %s ORDER BY ts DESC, id DESC LIMIT 1",
+            (name,),
+        )
+        return rows[0][0] if rows else None
+
     def queued_count(self) -> int:
         """How many events wait in the queue."""
         return self._db.query("SELECT count(*) FROM durable.queue")[0][0]
