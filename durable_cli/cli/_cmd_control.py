@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from ..engine import actions
-from ..store import open_store
 from ._cmd_fail import fail
-from ._options import STATE_DEFAULT, StateDir
+from ._options import STATE_DEFAULT, DatabaseUrl, StateDir
 from ._send import send as send_event
+from ._state import open_state
 
 __all__ = ["COMMANDS", "cancel", "continue_run", "fail", "replay", "send"]
 
@@ -34,19 +34,13 @@ def send(
         typer.Option("--id", metavar="ID", help="Event id; sending one id twice makes one run."),
     ] = None,
     state_dir: StateDir = STATE_DEFAULT,
-    no_validate: Annotated[
-        bool,
-        typer.Option(
-            "--no-validate",
-            help="Don't check the data against the workflows' event_type (nor load them).",
-        ),
-    ] = False,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Queue an event (no runner needs to be up); prints only the event id.
 
     Example: durable send api/document.uploaded --data examples/events/document-uploaded.json
     """
-    print(send_event(name, data, event_id, state_dir, validate=not no_validate))
+    print(send_event(name, data, event_id, state_dir, database_url))
 
 
 def replay(
@@ -58,33 +52,38 @@ def replay(
         ),
     ] = None,
     state_dir: StateDir = STATE_DEFAULT,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Queue a new run with the same event; prints the new run id.
 
     Example: durable replay 01J9Z3K5 --from classify-document
     """
-    with closing(open_store(state_dir, create=False)) as store:
+    with closing(open_state(state_dir, database_url)) as store:
         print(actions.replay_run(store, run_id, from_step).id)
 
 
-def cancel(run_id: RunId, state_dir: StateDir = STATE_DEFAULT) -> None:
+def cancel(
+    run_id: RunId, state_dir: StateDir = STATE_DEFAULT, database_url: DatabaseUrl = None
+) -> None:
     """Cancel a run that has not finished.
 
     Example: durable cancel 01J9Z3K5
     """
-    with closing(open_store(state_dir, create=False)) as store:
+    with closing(open_state(state_dir, database_url)) as store:
         run = actions.cancel_run(store, run_id)
     print(f"cancelled {run.id}")
 
 
-def continue_run(run_id: RunId, state_dir: StateDir = STATE_DEFAULT) -> None:
+def continue_run(
+    run_id: RunId, state_dir: StateDir = STATE_DEFAULT, database_url: DatabaseUrl = None
+) -> None:
     """Let a run held for a code change go on with the new code (steps matched by id).
 
     The other way out is `durable replay RUN_ID --from STEP_ID` from the first differing step.
 
     Example: durable continue 01J9Z3K5
     """
-    with closing(open_store(state_dir, create=False)) as store:
+    with closing(open_state(state_dir, database_url)) as store:
         run = actions.continue_run(store, run_id)
     print(f"continuing {run.id}")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 from contextlib import closing
 from typing import Annotated
@@ -12,11 +11,14 @@ import typer
 
 from ..engine import actions, pending_failures
 from ..errors import InputError
-from ..store import PendingFailure, open_store
-from ._config import STATE_ENV, configured_paths
-from ._options import STATE_DEFAULT, Json, StateDir
+from ..store import PendingFailure
+from ._config import configured_paths
+from ._options import STATE_DEFAULT, DatabaseUrl, Json, StateDir
+from ._state import open_existing, open_state, where
 
 __all__ = ["fail"]
+
+_Place = tuple[str | None, str | None]  # the command's --state-dir and --database-url
 
 
 def fail(
@@ -60,6 +62,7 @@ def fail(
     ] = False,
     as_json: Json = False,
     state_dir: StateDir = STATE_DEFAULT,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Make the next N attempts of a step fail without calling its code (retries still apply).
 
@@ -81,18 +84,19 @@ def fail(
     given = [name for name, value in extras.items() if value is not None]
     if modes and given:
         raise InputError(f"{modes[0]} takes no {', '.join(given)}")
+    place = (state_dir, database_url)
     if show_list:
-        _list(state_dir, as_json)
+        _list(place, as_json)
     elif clear_all:
-        _clear_all(state_dir)
+        _clear_all(place)
     elif step_id is None:
         raise InputError("say which step (or use --list, --clear or --clear-all)")
     elif clear:
-        with closing(open_store(state_dir, create=False)) as store:
+        with closing(open_state(*place)) as store:
             removed = actions.clear_failure(store, step_id, run_id=run, function_id=function)
         print(f"removed: {removed.describe()}")
     else:
-        _inject(step_id, run, function, 1 if times is None else times, message or "", state_dir)
+        _inject(step_id, run, function, 1 if times is None else times, message or "", place)
 
 
 def _inject(
@@ -101,31 +105,40 @@ def _inject(
     function: str | None,
     times: int,
     message: str,
-    state_dir: str,
+    place: _Place,
 ) -> None:
     options = {"run_id": run, "function_id": function, "times": times}
     if run is None:
         known = _known_functions()
         actions.validate_failure(step_id, known_functions=known, **options)
-        store = open_store(state_dir)  # works before anything ran: may create the state dir
+        store = open_state(*place, create=True)  # works before anything ran: may create it
     else:
-        store = open_store(state_dir, create=False)
+        store = open_state(*place)
         known = None
     with closing(store):
         actions.inject_failure(store, step_id, message=message, known_functions=known, **options)
     scope = f"run {run}" if run is not None else f"function {function}"
     attempts = "every attempt" if times < 0 else f"the next {times} attempt(s)"
     print(f"{attempts} of step {step_id} in {scope} will fail")
-    where = ["--run", run] if run is not None else ["--function", str(function)]
-    if state_dir not in (STATE_DEFAULT, os.environ.get(STATE_ENV)):  # else it finds it alone
-        where += ["--state-dir", state_dir]
-    print(f"undo: {shlex.join(['durable', 'fail', step_id, *where, '--clear'])}")
+    which = ["--run", run] if run is not None else ["--function", str(function)]
+    undo = ["durable", "fail", step_id, *which, *_state_args(place), "--clear"]
+    print(f"undo: {shlex.join(undo)}")
 
 
-def _list(state_dir: str, as_json: bool) -> None:
+def _state_args(place: _Place) -> list[str]:
+    """The option the undo command needs to find the same state (none: it finds it alone)."""
+    here, alone = where(*place), where(None, None)
+    if here.database_url is not None:
+        same = here.database_url == alone.database_url
+        return [] if same else ["--database-url", here.database_url]
+    return [] if here.state_dir == alone.state_dir else ["--state-dir", str(here.state_dir)]
+
+
+def _list(place: _Place, as_json: bool) -> None:
     found: list[PendingFailure] = []
-    if os.path.exists(state_dir):  # no state dir yet: nothing pending, and none created
-        with closing(open_store(state_dir, create=False)) as store:
+    store = open_existing(*place)  # no state dir yet: nothing pending, and none created
+    if store is not None:
+        with closing(store):
             found = pending_failures(store)
     if as_json:
         print(json.dumps([f.to_dict() for f in found], indent=2, ensure_ascii=False))
@@ -141,10 +154,11 @@ def _list(state_dir: str, as_json: bool) -> None:
         print("  ".join([*cells, row[3]]).rstrip())
 
 
-def _clear_all(state_dir: str) -> None:
+def _clear_all(place: _Place) -> None:
     removed: list[PendingFailure] = []
-    if os.path.exists(state_dir):
-        with closing(open_store(state_dir, create=False)) as store:
+    store = open_existing(*place)
+    if store is not None:
+        with closing(store):
             removed = actions.clear_all_failures(store)
     if not removed:
         print("no injected failures were pending")

@@ -1,28 +1,28 @@
-"""Where things are: the state dir, and the workflow files (arguments or pyproject.toml)."""
+"""Where things are: the state's defaults (the store's), and the workflow files (arguments or
+pyproject.toml)."""
 
 from __future__ import annotations
 
-import os
-
 from ..errors import InputError
+from ..store import DATABASE_ENV, DEFAULT_STATE_DIR, STATE_ENV, default_state_dir
 
 TYPE_CHECKING = False  # typing costs `durable send` 20 ms to import; annotations are strings
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["STATE_ENV", "configured_paths", "default_state_dir", "workflow_paths"]
+__all__ = [
+    "DATABASE_ENV",
+    "DEFAULT_STATE_DIR",
+    "STATE_ENV",
+    "configured_paths",
+    "default_state_dir",
+    "workflow_paths",
+]
 
-STATE_ENV = "DURABLE_STATE_DIR"
-DEFAULT_STATE_DIR = ".durable"
 _HOW = (
     "name the workflow files or folders (`durable dev workflows/`) or list them in "
     'pyproject.toml as [tool.durable] paths = ["workflows/"]'
 )
-
-
-def default_state_dir() -> str:
-    """`$DURABLE_STATE_DIR`, else `.durable` in the current folder."""
-    return os.environ.get(STATE_ENV) or DEFAULT_STATE_DIR
 
 
 def configured_paths() -> list[str] | None:

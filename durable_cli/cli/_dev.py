@@ -1,13 +1,19 @@
-"""`durable dev`: load the workflows, take the runner lock, serve until stopped or idle.
+"""`durable dev` and `durable worker`: load the workflows, open the state, serve until stopped
+or idle.
 
-Ctrl-C (SIGINT) and SIGTERM set a stop event: the loop ends between journal writes, so every run
-stays resumable. A step still running in a worker thread is abandoned (it runs again on the next
-start, as after a crash) rather than waited for.
+On a state dir the runner takes the state dir's lock (one runner there); on a database any
+number of runners share it, each under its lease. Ctrl-C (SIGINT) and SIGTERM set a stop event:
+the loop ends between journal writes, and the runner gives its lease up, so its runs are any
+other worker's at once. A step still running in a worker thread is abandoned (it runs again
+where the run resumes, as after a crash) rather than waited for. A runner held in a store call
+(a database that is away is retried until it is back) can't reach its loop: it exits
+`_STOP_GRACE_S` after the signal all the same, and its lease lapses on its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -20,51 +26,62 @@ from typing import Any
 from ..errors import InputError
 from ._config import workflow_paths
 from ._headless import HeadlessLog
+from ._state import open_state, where
 
 __all__ = ["run_dev"]
 
 _THREAD_GRACE_S = 0.3  # how long to let idle worker threads wind down before abandoning busy ones
+_CLOSE_S = 3.0  # how long giving the lease up may take (a database that is away: it lapses)
+_STOP_GRACE_S = 10.0  # after a signal, how long a runner held in a store call is waited for
 
 
 def run_dev(
     paths: list[str] | None,
     *,
-    state_dir: str,
+    state_dir: str | None,
+    database_url: str | None = None,
     headless: bool = False,
     until_idle: bool = False,
     idle_wait: float = 2.0,
     watch: bool = True,
     concurrency: int = 16,
     durability: str | None = None,
+    lease_s: float | None = None,
+    command: str = "dev",
 ) -> int:
-    """Run the workflows under `paths`; returns the exit code."""
+    """Run the workflows under `paths` (`command`: "dev" or "worker", which is always
+    headless); returns the exit code."""
     from ..engine import Engine, load_paths
-    from ..store import open_store
 
     if idle_wait < 0:
         raise InputError("--idle-wait must be 0 or more seconds")
     if concurrency < 1:
         raise InputError("--concurrency must be 1 or more")
+    if lease_s is not None and not lease_s > 0:
+        raise InputError("--lease must be more than 0 seconds")
+    shared = where(state_dir, database_url).database_url is not None
     names = workflow_paths(paths)
     registry = load_paths(names)  # before the store opens: a broken file writes nothing
-    with closing(open_store(state_dir, durability=durability)) as store:
+    state = open_state(state_dir, database_url, create=True, runner=True, durability=durability)
+    with closing(state) as store:
         store.lock_runner()
-        engine = Engine(store, registry, concurrency=concurrency)
-        app = _tui() if not headless and sys.stdout.isatty() else None
+        options = {} if lease_s is None else {"lease_s": lease_s}
+        engine = Engine(store, registry, concurrency=concurrency, **options)
+        app = _tui() if command == "dev" and not headless and sys.stdout.isatty() else None
         log = None
         if app is not None:
-            code = app(engine, paths=names, watch=watch)
+            code = _run_tui(app, engine, names, watch, store.path if shared else None)
         else:
             width = max((len(f) for f in registry.functions), default=8)
             log = HeadlessLog(sys.stdout, color=sys.stdout.isatty(), fn_width=width)
             engine.add_listener(log)
-            _banner(registry, names, store.path, watch)
+            _banner(command, registry, names, store.path, watch, engine.lease.lease_ms)
             try:
                 code = _run_loop(_serve(engine, names, until_idle, idle_wait, watch))
             finally:
                 log.flush()
-        engine.close()
-        busy = _abandon_busy_threads()
+        closed = _close(engine)
+        busy = _abandon_busy_threads() or not closed
         if log is not None:
             log.flush()  # and the lines of steps that ended while threads wound down
         if busy:
@@ -83,12 +100,40 @@ def _tui() -> Any:
     return run_app
 
 
-def _banner(registry: Any, names: list[str], state: str, watch: bool) -> None:
+def _run_tui(app: Any, engine: Any, names: list[str], watch: bool, database: str | None) -> int:
+    """The TUI; on a shared database, with the other workers' runs and the live worker count."""
+    if database is None:
+        return int(app(engine, paths=names, watch=watch))
+    from ._others import OtherWorkers
+
+    others = OtherWorkers(engine, database)
+    others.start()
+    try:
+        return int(app(engine, paths=names, watch=watch))
+    finally:
+        others.close()
+
+
+def _close(engine: Any) -> bool:
+    """Give the lease up (`engine.close`) on a thread of its own: False when it could not be
+    done in `_CLOSE_S` (a database that is away), and the lease is left to lapse."""
+    done = threading.Thread(target=engine.close, name="durable-close", daemon=True)
+    done.start()
+    done.join(_CLOSE_S)
+    return not done.is_alive()
+
+
+def _banner(
+    command: str, registry: Any, names: list[str], state: str, watch: bool, lease_ms: int
+) -> None:
     fns = ", ".join(sorted(registry.functions)) or "no functions"
     files = len(registry.files)
-    how = "watching for changes" if watch else "not watching"
+    if command == "dev":
+        how = "watching for changes" if watch else "not watching"
+    else:
+        how = f"lease {lease_ms / 1000:g}s"
     print(
-        f"durable dev: {files} file(s), {fns}; state in {state}; {how}; pid {os.getpid()}",
+        f"durable {command}: {files} file(s), {fns}; state in {state}; {how}; pid {os.getpid()}",
         file=sys.stderr,
         flush=True,
     )
@@ -101,15 +146,18 @@ async def _serve(
     stop = asyncio.Event()
     caught: list[int] = []
 
-    def on_signal(signum: int) -> None:
+    def on_signal(signum: int, frame: Any) -> None:
+        # a plain handler, not the loop's: it runs even while the loop is held in a store call
         if caught:  # a second Ctrl-C: the user does not want to wait for anything
             sys.stdout.flush()
             os._exit(128 + signum)
         caught.append(signum)
-        stop.set()
+        with contextlib.suppress(RuntimeError):  # a loop already closed: nothing to stop
+            loop.call_soon_threadsafe(stop.set)
+        _exit_later(128 + signum)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal, sig)
+        signal.signal(sig, on_signal)
     from ..engine import Reloader
 
     watcher = asyncio.ensure_future(Reloader(engine, names).run(stop)) if watch else None
@@ -120,6 +168,23 @@ async def _serve(
         if watcher is not None:
             await asyncio.wait({watcher}, timeout=1.0)
     return 130 if signal.SIGINT in caught else 0
+
+
+def _exit_later(code: int) -> None:
+    """Exit with `code` in `_STOP_GRACE_S` unless the process has ended by then."""
+
+    def wait_then_exit() -> None:
+        time.sleep(_STOP_GRACE_S)
+        print(
+            "durable: still held by the store after a stop signal (the database away?);"
+            " exiting, and the lease lapses on its own",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.stdout.flush()
+        os._exit(code)
+
+    threading.Thread(target=wait_then_exit, name="durable-stop", daemon=True).start()
 
 
 def _run_loop(main: Coroutine[Any, Any, int]) -> int:

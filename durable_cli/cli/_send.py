@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import closing
 
 from ..errors import InputError
-from ._config import default_state_dir
+from ._state import ONE_SHOT_RETRY_S, Given, where
 
 TYPE_CHECKING = False  # typing costs `durable send` 20 ms to import; annotations are strings
 if TYPE_CHECKING:
@@ -21,7 +20,13 @@ if TYPE_CHECKING:
 __all__ = ["fast_send", "read_data", "send"]
 
 _DATA_HELP = "give a JSON object, a file holding one, or - for stdin"
-_OPTIONS = {"--data": "data", "-d": "data", "--id": "event_id", "--state-dir": "state_dir"}
+_OPTIONS = {
+    "--data": "data",
+    "-d": "data",
+    "--id": "event_id",
+    "--state-dir": "state_dir",
+    "--database-url": "database_url",
+}
 
 
 def read_data(arg: str | None) -> Any:
@@ -56,30 +61,30 @@ def read_data(arg: str | None) -> Any:
 
 
 def send(
-    name: str, data: str | None, event_id: str | None, state_dir: str, validate: bool = True
+    name: str,
+    data: str | None,
+    event_id: str | None,
+    state_dir: str | None,
+    database_url: str | None = None,
 ) -> str:
-    """Validate and queue one event, poking a live runner; returns the event id."""
-    from ..engine._events import make_event
-    from ..store._send import put_event
+    """Validate and queue one event, waking the runners; returns the event id."""
+    from ..engine import make_event
+    from ..store import send_event
 
+    place = where(state_dir, database_url)
     event = make_event(name, read_data(data), event_id=event_id)
-    if validate:  # the data must fit the event type a workflow declares for it, if any
-        from ._send_types import check_event_types
-
-        check_event_types(name, event["data"])
-    # validated before the store is opened: bad input creates no state dir
-    if put_event(state_dir, event) is None:
-        # a new state dir, a large event, a busy or faulty journal: the whole store
-        from ..engine import actions
-        from ..store import open_store
-
-        with closing(open_store(state_dir)) as store:
-            actions.submit_event(store, event)
-    return str(event["id"])
+    # validated before the state is opened: bad input creates no state dir and connects nowhere
+    return send_event(
+        event,
+        state_dir=place.state_dir,
+        database_url=place.database_url,
+        retry_s=ONE_SHOT_RETRY_S,
+    )
 
 
 def fast_send(argv: list[str]) -> int | None:
-    """Run `send NAME [--data X] [--id ID] [--state-dir D]` without typer; None: not that shape."""
+    """Run `send NAME [--data X] [--id ID] [--state-dir D] [--database-url URL]` without typer;
+    None: not that shape."""
     if not argv or argv[0] != "send":
         return None
     name: str | None = None
@@ -95,14 +100,19 @@ def fast_send(argv: list[str]) -> int | None:
                 value = next(args, None)  # type: ignore[assignment]
                 if value is None:
                     return None
-            values[key] = value
+            values[key] = Given(value)
         elif name is None:
             name = arg
         else:
             return None
     if name is None:
         return None
-    state_dir = values.get("state_dir") or default_state_dir()
-    event_id = send(name, values.get("data"), values.get("event_id"), state_dir)
+    event_id = send(
+        name,
+        values.get("data"),
+        values.get("event_id"),
+        values.get("state_dir"),
+        values.get("database_url"),
+    )
     sys.stdout.write(event_id + "\n")
     return 0

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from ._cron import CRON_EVENT, next_tick
     from ._describe import describe_error
     from ._engine import Engine
+    from ._events import make_event
     from ._export import export_run
     from ._invocation import Invocation, Verdict
+    from ._lease import DEFAULT_LEASE_S
     from ._listener import Change, Listener
     from ._loader import discover_files, load_file, load_paths
     from ._queries import (
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
         check_run_status,
         function_rows,
         last_event_data,
-        latest_event,
         list_runs,
         pending_failures,
         run_counts,
@@ -58,9 +59,11 @@ _WHERE = {
     "VirtualClock": ("._clock", "VirtualClock"),
     "WallClock": ("._clock", "WallClock"),
     "describe_error": ("._describe", "describe_error"),
+    "make_event": ("._events", "make_event"),  # `durable send`'s: loads no store records
     "Engine": ("._engine", "Engine"),
     "Invocation": ("._invocation", "Invocation"),
     "Verdict": ("._invocation", "Verdict"),
+    "DEFAULT_LEASE_S": ("._lease", "DEFAULT_LEASE_S"),
     "Change": ("._listener", "Change"),
     "Listener": ("._listener", "Listener"),
     "discover_files": ("._loader", "discover_files"),
@@ -77,7 +80,6 @@ _WHERE = {
     "active_run_ids": ("._queries", "active_run_ids"),
     "awaited": ("._queries", "awaited"),
     "last_event_data": ("._queries", "last_event_data"),
-    "latest_event": ("._queries", "latest_event"),
     "run_counts": ("._queries", "run_counts"),
     "run_page": ("._queries", "run_page"),
     "runs_by_id": ("._queries", "runs_by_id"),
@@ -108,6 +110,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ACTIVE_RUN_STATUSES",
     "CRON_EVENT",
+    "DEFAULT_LEASE_S",
     "MAX_DELAY_S",
     "RUN_STATUSES",
     "STEP_STATUSES",
@@ -134,10 +137,10 @@ __all__ = [
     "export_run",
     "function_rows",
     "last_event_data",
-    "latest_event",
     "list_runs",
     "load_file",
     "load_paths",
+    "make_event",
     "next_tick",
     "pending_failures",
     "retry_delay_s",

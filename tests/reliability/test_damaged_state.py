@@ -30,7 +30,7 @@ from state_support import (
     value_files,
 )
 
-from durable_cli.engine._doctor import doctor
+from durable_cli.store import diagnose
 
 DB = "cache.db"
 COMMANDS = {
@@ -243,7 +243,7 @@ def test_damaged_state_dir_exits_2_naming_it_and_stays_untouched(
         assert str(state) in lines[0], (name, lines[0])
         assert "Traceback" not in got.err
         assert fingerprint(state) == before, (name, "the state dir changed")
-    worst = [f for f in doctor(str(state)) if f.level == "error"]
+    worst = [f for f in diagnose(str(state)) if f.level == "error"]
     assert worst, f"doctor found nothing wrong with {damage}"
 
 
@@ -259,7 +259,7 @@ def test_missing_value_file_fails_the_read_that_needs_it(pristine: Path, tmp_pat
     assert shown.code == 2 and shown.err.count("\n") == 1, shown.err
     assert str(state) in shown.err and blob.name in shown.err and "missing" in shown.err
     assert fingerprint(state) == before
-    (finding,) = [f for f in doctor(str(state)) if f.code == "value-file-missing"]
+    (finding,) = [f for f in diagnose(str(state)) if f.code == "value-file-missing"]
     assert f"st/{run_id}/000000" in finding.message
 
 
@@ -287,7 +287,7 @@ def test_missing_value_file_of_a_queued_event_stops_the_runner_not_the_event(
     }
     assert after == files
     assert journal_rows(state) == journal  # the event was not dropped from the queue
-    assert any(f.code == "value-file-missing" for f in doctor(str(state)))
+    assert any(f.code == "value-file-missing" for f in diagnose(str(state)))
 
 
 def test_missing_shm_after_a_crash_is_recovered_not_refused(pristine: Path, tmp_path: Path):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import wait_until
 
-from durable_cli.engine._doctor import doctor
+from durable_cli.store import diagnose
 
 DURABLE = Path(sys.executable).with_name("durable")
 FLOW = Path(__file__).with_name("workflows") / "disk_flow.py"
@@ -125,5 +125,5 @@ def test_full_disk_rejects_sends_whole_and_runs_complete_once_space_returns(
     assert effects.read_text().splitlines().count("big 1") == 2
     events = [r["event"]["id"] for r in json.loads(cli("runs", "--json").stdout)]
     assert "too-big" not in events  # the rejected send left no event behind
-    codes = {f.code for f in doctor(str(state)) if f.level in ("warning", "error")}
+    codes = {f.code for f in diagnose(str(state)) if f.level in ("warning", "error")}
     assert codes == set(), codes  # no orphan value file, nothing damaged

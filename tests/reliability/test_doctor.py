@@ -1,4 +1,4 @@
-"""`doctor(path)`: what a state dir holds and what is wrong with it, changing nothing."""
+"""`diagnose(path)`: what a state dir holds and what is wrong with it, changing nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 from helpers import wait_until
 from state_support import DURABLE, FLOW, build_state, fingerprint, value_files
 
-from durable_cli.engine._doctor import doctor, exit_code, format_findings
+from durable_cli.cli._doctor import exit_code, format_findings
+from durable_cli.store import diagnose
 
 
 def _codes(findings, level: str) -> set[str]:  # type: ignore[no-untyped-def]
@@ -22,7 +23,7 @@ def test_a_healthy_state_dir_is_reported_healthy_and_left_untouched(tmp_path: Pa
     state = tmp_path / "state"
     build_state(state)
     before = fingerprint(state)
-    found = doctor(str(state))
+    found = diagnose(str(state))
     assert fingerprint(state) == before  # not even SQLite's -wal/-shm files appeared
     assert _codes(found, "error") == _codes(found, "warning") == set()
     assert {"schema", "integrity", "healthy"} <= _codes(found, "ok")
@@ -42,7 +43,7 @@ def test_problems_are_errors_or_warnings_each_with_a_hint(tmp_path: Path):
     (state / "ab" / "cd" / "stray.val").chmod(0o600)
     (state / ".init-x1y2z3").mkdir()  # a creator died half-way
     next(f for f in value_files(state) if b"x" * 1000 in f.read_bytes()).unlink()
-    found = doctor(str(state))
+    found = diagnose(str(state))
     assert _codes(found, "error") == {"value-file-missing"}
     assert _codes(found, "warning") == {"orphan-value-files", "creation-leftover"}
     assert all(f.hint for f in found if f.level in ("warning", "error"))
@@ -59,7 +60,7 @@ def test_unfinished_runs_and_a_live_runner_are_explained(tmp_path: Path):
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     subprocess.run([sys.executable, "-c", crash, str(state)], timeout=30)
-    found = doctor(str(state))
+    found = diagnose(str(state))
     assert "1 running" in next(f.message for f in found if f.code == "contents")
     assert any(f.code == "unfinished" for f in found)
     assert any(f.code == "wal" for f in found)  # a killed writer's WAL, applied on next open
@@ -72,7 +73,7 @@ def test_unfinished_runs_and_a_live_runner_are_explained(tmp_path: Path):
     )
     try:
         wait_until(
-            lambda: any("is up" in f.message for f in doctor(str(state)) if f.code == "runner"),
+            lambda: any("is up" in f.message for f in diagnose(str(state)) if f.code == "runner"),
             what="doctor seeing the runner",
         )
     finally:
@@ -81,12 +82,12 @@ def test_unfinished_runs_and_a_live_runner_are_explained(tmp_path: Path):
 
 
 def test_a_missing_or_unusable_path_is_an_error_not_a_crash(tmp_path: Path):
-    assert _codes(doctor(str(tmp_path / "nope")), "error") == {"no-state-dir"}
+    assert _codes(diagnose(str(tmp_path / "nope")), "error") == {"no-state-dir"}
     (tmp_path / "file").write_text("x")
-    assert _codes(doctor(str(tmp_path / "file")), "error") == {"not-a-directory"}
+    assert _codes(diagnose(str(tmp_path / "file")), "error") == {"not-a-directory"}
     (tmp_path / "open").mkdir(mode=0o777)
     os.chmod(tmp_path / "open", 0o777)
-    assert _codes(doctor(str(tmp_path / "open")), "error") == {"dir-permissions"}
+    assert _codes(diagnose(str(tmp_path / "open")), "error") == {"dir-permissions"}
     empty = tmp_path / "empty"
     empty.mkdir(mode=0o700)
-    assert [f.code for f in doctor(str(empty))] == ["empty", "healthy"]
+    assert [f.code for f in diagnose(str(empty))] == ["empty", "healthy"]

@@ -148,6 +148,8 @@ class MainScreen(Screen[None]):
                 self.functions.reload()
             elif change.kind == "load_error":
                 self.status.failed(change.detail, change.error)
+            elif change.kind == "workers":  # on a shared database (cli/_others.py)
+                self.status.workers_changed(change.detail)
         self._show_active()
         if not touched:
             return

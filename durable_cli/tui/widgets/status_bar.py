@@ -28,6 +28,7 @@ class StatusBar(Static):
         self.load_error: dict[str, Any] | None = None
         self.active = 0
         self.engine_error: str | None = None
+        self.shared: dict[str, Any] | None = None  # on a database: its name, live workers
 
     def on_mount(self) -> None:
         self.redraw()
@@ -68,6 +69,7 @@ class StatusBar(Static):
             text.append(" · watching", muted)
         if self.active:
             text.append(f" · {self.active} active", ok)
+        self._append_shared(text, muted, ok)
         # the file names are what a narrow terminal goes without first
         files = Text(f" {names}{more}", muted)
         if not self.size.width or len(text) + len(files) <= self.size.width:
@@ -83,6 +85,19 @@ class StatusBar(Static):
 
     def on_resize(self) -> None:
         self.redraw()
+
+    # -- on a shared database (`durable dev --database-url`) ------------------------------------
+    def workers_changed(self, detail: dict[str, Any]) -> None:
+        """The database this runner shares, and how many workers are live on it."""
+        self.shared = dict(detail)
+        self.redraw()
+
+    def _append_shared(self, text: Text, muted: Any, ok: Any) -> None:
+        if self.shared is None:
+            return
+        live = int(self.shared.get("live", 0))
+        text.append(f" · {self.shared.get('database', '')}", muted)
+        text.append(f" · {live} worker{'s' if live != 1 else ''} live", ok)
 
     def loaded(self, files: list[str], functions: int) -> None:
         """The registry now live."""
