@@ -35,12 +35,19 @@ def send(
     ] = None,
     state_dir: StateDir = STATE_DEFAULT,
     database_url: DatabaseUrl = None,
+    no_validate: Annotated[
+        bool,
+        typer.Option(
+            "--no-validate",
+            help="Don't check the data against the workflows' event_type (nor load them).",
+        ),
+    ] = False,
 ) -> None:
     """Queue an event (no runner needs to be up); prints only the event id.
 
     Example: durable send api/document.uploaded --data examples/events/document-uploaded.json
     """
-    print(send_event(name, data, event_id, state_dir, database_url))
+    print(send_event(name, data, event_id, state_dir, database_url, validate=not no_validate))
 
 
 def replay(

@@ -45,6 +45,15 @@ def dev(
     state_dir: StateDir = STATE_DEFAULT,
     database_url: DatabaseUrl = None,
     lease: Lease = DEFAULT_LEASE_S,
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--otlp-endpoint",
+            metavar="URL",
+            help="Send this process's spans (runs, steps) over OTLP/HTTP, e.g. to a local Jaeger"
+            " at http://localhost:4318. Needs the otel extra.",
+        ),
+    ] = None,
 ) -> None:
     """Load workflow files, run queued events and unfinished runs, reload on change.
 
@@ -54,6 +63,10 @@ def dev(
     """
     from ._dev import run_dev  # asyncio and the engine only for the command that needs them
 
+    if otlp_endpoint is not None:  # spans still batched go out at exit (the SDK's own hook)
+        from ._otlp import start_otlp
+
+        start_otlp(otlp_endpoint)
     code = run_dev(
         paths,
         state_dir=state_dir,

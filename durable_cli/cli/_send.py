@@ -66,6 +66,7 @@ def send(
     event_id: str | None,
     state_dir: str | None,
     database_url: str | None = None,
+    validate: bool = True,
 ) -> str:
     """Validate and queue one event, waking the runners; returns the event id."""
     from ..engine import make_event
@@ -73,6 +74,10 @@ def send(
 
     place = where(state_dir, database_url)
     event = make_event(name, read_data(data), event_id=event_id)
+    if validate:  # the data must fit the event type a workflow declares for it, if any
+        from ._send_types import check_event_types
+
+        check_event_types(name, event["data"])
     # validated before the state is opened: bad input creates no state dir and connects nowhere
     return send_event(
         event,
