@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-TYPE_CHECKING = False  # typing costs `durable send` 20 ms to import; annotations are strings
+TYPE_CHECKING = False  # typing is a slow import for `durable send`; annotations are strings
 if TYPE_CHECKING:
     from typing import Any
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         check_run_status,
         function_rows,
         last_event_data,
+        latest_event,
         latest_event,
         list_runs,
         pending_failures,
@@ -81,6 +82,7 @@ _WHERE = {
     "active_run_ids": ("._queries", "active_run_ids"),
     "awaited": ("._queries", "awaited"),
     "last_event_data": ("._queries", "last_event_data"),
+    "latest_event": ("._queries", "latest_event"),
     "latest_event": ("._queries", "latest_event"),
     "run_counts": ("._queries", "run_counts"),
     "run_page": ("._queries", "run_page"),
@@ -139,6 +141,7 @@ __all__ = [
     "export_run",
     "function_rows",
     "last_event_data",
+    "latest_event",
     "latest_event",
     "list_runs",
     "load_file",

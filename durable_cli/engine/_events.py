@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..store._ids import new_id
 from ..store._json import dumps
 
-TYPE_CHECKING = False  # typing costs `durable send` 20 ms to import; annotations are strings
+TYPE_CHECKING = False  # typing is a slow import for `durable send`; annotations are strings
 if TYPE_CHECKING:
     from typing import Any
 

@@ -13,9 +13,10 @@ class Change:
     """One change: a run or step status, an event received, a reload or a load error.
 
     `kind` is "run", "step", "event", "reload", "load_error" or "code_changed". Listeners treat
-    it as read-only; it is not frozen because a frozen dataclass costs 2.5x as much to build, and
-    a busy runner builds a dozen per run. For the same reason the engine's hot paths build it
-    positionally: add new fields at the end.
+    it as read-only; it is not frozen because a frozen dataclass costs several times as much to
+    build (each field goes through `object.__setattr__`), and a busy runner builds a dozen per
+    run. For the same reason the engine's hot paths build it positionally: add new fields at the
+    end.
     """
 
     kind: str

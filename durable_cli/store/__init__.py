@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-TYPE_CHECKING = False  # typing and diskcache cost `durable send` tens of ms: all loaded lazily
+TYPE_CHECKING = False  # typing and diskcache are slow imports for `durable send`: loaded lazily
 if TYPE_CHECKING:
     from typing import Any
 

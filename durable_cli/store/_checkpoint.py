@@ -1,12 +1,12 @@
 """WAL checkpoints in a thread of their own, so no commit of the runner's has to make them.
 
 SQLite copies the write-ahead log back into the database once it passes the auto-checkpoint
-mark, inside whichever commit crosses it: 100-150 ms here with the mark at 10,000 pages, during
-which every run waits for that commit. The runner's busy writers instead nudge this thread after
-their commits; at most every `interval` seconds it runs a PASSIVE checkpoint, which takes no lock
-that writers need and releases the GIL while it copies, so the copying overlaps the runs on the
-other core. The auto-checkpoint stays on behind it (only a writer can reset the log), with less
-left to copy: 25-37 ms instead.
+mark, inside whichever commit crosses it, and every run waits for that commit while it copies.
+The runner's busy writers instead nudge this thread after their commits; at most every
+`interval` seconds it runs a PASSIVE checkpoint, which takes no lock that writers need and
+releases the GIL while it copies, so the copying overlaps the runs on the other core. The
+auto-checkpoint stays on behind it (only a writer can reset the log), with far less left to
+copy, so its pauses are short (the README's Figures give both).
 """
 
 from __future__ import annotations

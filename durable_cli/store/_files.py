@@ -59,11 +59,11 @@ DURABILITY = {"normal": 1, "full": 2}
 DURABILITY_KEY = "meta/durability"
 # WAL pages before the committing connection copies them into the database (SQLite's default is
 # 1,000). Each checkpoint syncs both files, and a small WAL copies the same hot pages over and
-# over: with ten times the default a raw commit measured 30-48 µs here instead of 72-81. Every
+# over, so a larger mark makes every commit cheaper (the README's Figures compare the two). Every
 # connection sets it, or a `durable send` would run the runner's checkpoints for it.
 WAL_AUTOCHECKPOINT = 10_000
 # `PRAGMA quick_check` reads every page: a journal up to this size is checked whole each time a
-# command opens it (a few ms); a larger one only as far as each command reads it (see
+# command opens it (quick at this size); a larger one only as far as each command reads it (see
 # `_check_pages`). The doctor always checks the whole file
 FULL_CHECK_BYTES = 4 * 2**20
 _SQLITE_MAGIC = b"SQLite format 3\x00"

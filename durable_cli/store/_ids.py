@@ -14,7 +14,7 @@ _last = [0, 0]
 
 
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # ten bits at a time: a busy runner
-# makes thousands of ids a second, and a loop over single digits was a tenth of a run's intake
+# makes thousands of ids a second, and a loop over single digits showed in a run's intake
 
 
 def _b32(n: int, width: int) -> str:

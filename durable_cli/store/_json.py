@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-TYPE_CHECKING = False  # typing costs `durable send` 20 ms to import; annotations are strings
+TYPE_CHECKING = False  # typing is a slow import for `durable send`; annotations are strings
 if TYPE_CHECKING:
     from typing import Any
 
@@ -19,8 +19,9 @@ def _unsupported(value: Any) -> Any:
 
 
 # the C encoder `_encoder.encode` builds on every call, built once (every journal write encodes a
-# record or two; this saves a third of it); without the circular-reference bookkeeping, which
-# can't be shared between threads: a cycle ends in RecursionError, turned into a ValueError
+# record or two, and building the encoder is a good part of encoding a small one); without the
+# circular-reference bookkeeping, which can't be shared between threads: a cycle ends in
+# RecursionError, turned into a ValueError
 _c_encoder = getattr(json.encoder, "c_make_encoder", None)
 _encode = _c_encoder and _c_encoder(
     None, _unsupported, json.encoder.encode_basestring, None, ":", ",", False, False, False

@@ -101,8 +101,8 @@ class StepRecord:
 
     def to_store(self) -> dict[str, Any]:
         """The journal form: `to_dict` and the run id, without the fields at their defaults
-        (`from_store` restores them). Every step is encoded once or more; JSON encoding was a
-        fifth of a journaled step's cost, much of it spent on nulls."""
+        (`from_store` restores them). Every step is encoded once or more; JSON encoding is a
+        good part of a journaled step's cost, and much of it went on nulls."""
         d: dict[str, Any] = {
             "run_id": self.run_id,
             "id": self.id,
