@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from cli_support import Project
-from pg_support import pg_server  # noqa: F401 - the session's PostgreSQL server, a fixture
 
 
 @pytest.fixture
