@@ -16,6 +16,9 @@ if TYPE_CHECKING:
         TIMER_STATUSES,
         PendingFailure,
         RunRecord,
+        Store,
+        open_store,
+        runner_pid,
     )
     from . import _actions as actions
     from ._backoff import MAX_DELAY_S, retry_delay_s
@@ -94,6 +97,10 @@ _WHERE = {
     "TIMER_STATUSES": ("..store", "TIMER_STATUSES"),
     "PendingFailure": ("..store", "PendingFailure"),
     "RunRecord": ("..store", "RunRecord"),
+    # and, for the MCP server, what opens a state dir and says whether a runner is up there
+    "Store": ("..store", "Store"),
+    "open_store": ("..store", "open_store"),
+    "runner_pid": ("..store", "runner_pid"),
     "Registry": ("._registry", "Registry"),
     "Reloader": ("._reload", "Reloader"),
 }
@@ -127,6 +134,7 @@ __all__ = [
     "Registry",
     "Reloader",
     "RunRecord",
+    "Store",
     "Verdict",
     "VirtualClock",
     "WallClock",
@@ -145,6 +153,7 @@ __all__ = [
     "load_paths",
     "make_event",
     "next_tick",
+    "open_store",
     "pending_failures",
     "retry_delay_s",
     "run_counts",
@@ -152,6 +161,7 @@ __all__ = [
     "run_page",
     "run_steps",
     "run_summary",
+    "runner_pid",
     "runs_by_id",
     "step_modes",
 ]

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from ..engine import (
+    RUN_STATUSES,
     actions,
     check_run_status,
     export_run,
@@ -24,7 +25,6 @@ from ..engine import (
     run_summary,
 )
 from ..errors import InputError
-from ..store import RUN_STATUSES
 from ._docs import find_section, sections
 from ._trim import trim_run
 from ._workspace import Workspace

@@ -10,10 +10,8 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 
-from ..engine import Registry, load_paths
+from ..engine import Registry, Store, load_paths, open_store, runner_pid
 from ..errors import DurableError
-from ..store import Store, open_store
-from ..store._runner import runner_pid
 
 __all__ = ["NO_RUNNER", "Workspace"]
 

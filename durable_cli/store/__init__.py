@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         RunRecord,
         StepRecord,
     )
+    from ._runner import runner_pid
     from ._state import SEND_RETRY_S, open_state, send_event
     from ._where import (
         DATABASE_ENV,
@@ -52,6 +53,7 @@ _WHERE = {
     "new_id": "._ids",
     "open_database": "._postgres",
     "Store": "._protocol",
+    "runner_pid": "._runner",
     "SEND_RETRY_S": "._state",
     "open_state": "._state",
     "send_event": "._state",
@@ -110,5 +112,6 @@ __all__ = [
     "open_database",
     "open_state",
     "open_store",
+    "runner_pid",
     "send_event",
 ]

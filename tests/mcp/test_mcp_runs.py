@@ -8,7 +8,7 @@ from __future__ import annotations
 from helpers import wait_until
 from mcp_support import connect, steps_of
 
-from durable_cli.store._runner import runner_pid
+from durable_cli.store import runner_pid
 
 NO_RUNNER = "no runner is up"
 
