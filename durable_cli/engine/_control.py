@@ -77,9 +77,10 @@ class Controls:
             found = [f for f in found if f.function == function_id]
         return found
 
-    def replay(self, run_id: str, from_step: str | None = None) -> RunRecord:
-        """Queue a new run of the same event (from a step: earlier steps copied)."""
-        run = actions.replay_run(self.engine.store, run_id, from_step)
+    def replay(self, run_id: str, from_step: str | None = None, *, data: Any = None) -> RunRecord:
+        """Queue a new run of the same event (from a step: earlier steps copied; with `data`,
+        its event carries that data instead)."""
+        run = actions.replay_run(self.engine.store, run_id, from_step, data=data)
         self.engine.emit_run(run, "queued", detail={"replay_of": run.replay_of})
         self.engine.enqueue(run.id)
         return run

@@ -235,9 +235,9 @@ class Engine:
         """Injected failures still to happen (see `Controls.pending_failures`)."""
         return self.controls.pending_failures(**kwargs)
 
-    def replay(self, run_id: str, from_step: str | None = None) -> RunRecord:
-        """Queue a new run of the same event (from a step: earlier steps copied)."""
-        return self.controls.replay(run_id, from_step)
+    def replay(self, run_id: str, from_step: str | None = None, *, data: Any = None) -> RunRecord:
+        """Queue a new run of the same event (from a step; with other data: see `Controls`)."""
+        return self.controls.replay(run_id, from_step, data=data)
 
     def set_step_mode(self, **kwargs: Any) -> None:
         """Step through a run (or new runs of a function): pause before each step."""

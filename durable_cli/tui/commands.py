@@ -75,7 +75,7 @@ ACTIONS: tuple[Action, ...] = (
         "replay_from_step",
         "Replay step",
         "Replay from the selected step",
-        "New run of the same event; steps before the selected one are copied, not re-run",
+        "New run of the same event (its data editable first); earlier steps are copied",
         "Replay",
     ),
     Action(
@@ -83,7 +83,7 @@ ACTIONS: tuple[Action, ...] = (
         "rerun",
         "Rerun",
         "Rerun the whole run",
-        "New run of the same event from the start",
+        "New run of the same event from the start (its data editable first)",
         "Replay",
     ),
     Action("c", "cancel_run", "Cancel", "Cancel the run", "Stop the selected run for good"),

@@ -12,6 +12,7 @@ from durable_cli.tui.format import ICONS
 from durable_cli.tui.screens.confirm import ConfirmScreen
 from durable_cli.tui.screens.fail_step import FailStepScreen
 from durable_cli.tui.screens.main import MainScreen
+from durable_cli.tui.screens.replay_data import ReplayDataScreen
 
 
 def _steps(main: MainScreen) -> dict[str, dict[str, Any]]:
@@ -117,6 +118,9 @@ async def test_replay_from_a_step_does_not_run_earlier_steps_again(engine: Engin
         keys = [row.key for row in main.detail.timeline.rows]
         main.detail.timeline.cursor = keys.index("two")
         await pilot.press("p")
+        # the event's data, to keep (enter) or edit first
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayDataScreen), "the dialog")
+        await pilot.press("enter")
         replay = await wait_for(
             pilot,
             lambda: (
@@ -144,13 +148,13 @@ async def test_rerun_replays_the_whole_run(engine: Engine) -> None:
         first = await _completed_run_id(pilot, main, "the run to complete")
         # R asks first, as c does: a rerun runs every step (and its side effects) again
         await pilot.press("R")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
-        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayDataScreen), "the question")
+        await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is main, "the question to close")
-        assert [r.id for r in engine.store.list_runs()] == [first], "no means no new run"
+        assert [r.id for r in engine.store.list_runs()] == [first], "esc means no new run"
         await pilot.press("R")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
-        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayDataScreen), "the question")
+        await pilot.press("enter")
         await wait_for(
             pilot,
             lambda: (

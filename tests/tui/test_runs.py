@@ -59,7 +59,7 @@ async def test_the_send_modal_rejects_invalid_json(engine: Engine) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await _open_send(pilot, "test/go", '{"n": ')
         send = screen.query_one("#send", Button)
-        error = screen.query_one("#send-error", Static)
+        error = screen.query_one("#data-error", Static)
         assert send.disabled
         assert "line 1" in str(error.render())
         await pilot.press("ctrl+s")

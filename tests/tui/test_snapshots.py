@@ -69,3 +69,15 @@ def test_80_by_24_keeps_status_name_and_id(snap_compare, demo: Engine) -> None:
         await pilot.pause()
 
     assert snap_compare(demo_app(demo), terminal_size=(80, 24), run_before=load_error)
+
+
+def test_rerun_dialog_offers_the_event_data_at_80_by_24(snap_compare, demo: Engine) -> None:
+    async def rerun(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("down", "down")  # the first run, completed
+        await settled(pilot)
+        await pilot.press("R")
+        await wait_for(pilot, lambda: hasattr(pilot.app.screen, "data_field"), "the dialog")
+        await _steady(pilot)
+
+    assert snap_compare(demo_app(demo), terminal_size=(80, 24), run_before=rerun)

@@ -21,6 +21,7 @@ from ..format import SETTLED_STEP_STATUSES, short_id
 from ..reads import ReadQueue
 from .confirm import ConfirmScreen
 from .fail_step import FailRequest, FailStepScreen
+from .replay_data import ReplayDataScreen, ReplayRequest
 from .send_event import SendEventScreen, SendRequest
 from .status_filter import StatusFilterScreen
 
@@ -317,32 +318,38 @@ class RunActions:
             self._do(lambda: self.engine.retry_now(run["id"]), None, [run["id"]])
 
     def replay_from_step(self) -> None:
-        """New run of the same event from the selected step (earlier steps copied)."""
+        """New run of the same event from the selected step (earlier steps copied), with the
+        event's data as it was or edited first."""
         run, step = self.run, self.detail.selected_step
         if run and step:
-            self._select_soon(self._do(lambda: self.engine.replay(run["id"], from_step=step["id"])))
+            self._replay(run, step["id"])
 
     def rerun(self) -> None:
-        """New run of the same event, from the start (after a yes: every step runs again)."""
+        """New run of the same event from the start (every step runs again), with the event's
+        data as it was or edited first."""
         run = self.run
-        if not run:
-            return
-        run_id = run["id"]
+        if run:
+            self._replay(run, None)
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._select_soon(self._do(lambda: self.engine.replay(run_id)))
+    def _replay(self, run: dict[str, Any], from_step: str | None) -> None:
+        run_id, event = run["id"], run["event"]
+        about = f"{run['function']} with the event of run {short_id(run_id)}"
+        if from_step is None:
+            title, verb = "Rerun", "Rerun"
+            question = f"Rerun {about}?\nEvery step runs again, side effects included."
+        else:
+            title, verb = f"Replay from {from_step}", "Replay"
+            question = (
+                f"Replay {about} from step {from_step}?\n"
+                "The steps before it are copied, not run again."
+            )
 
-        self.screen.app.push_screen(
-            ConfirmScreen(
-                "Rerun",
-                f"Start a new run of {run['function']} with the event of run {short_id(run_id)}"
-                f" ({run['event'].get('name', '')})?\n"
-                "Every step runs again, side effects included.",
-                "Rerun",
-            ),
-            answered,
-        )
+        def answered(request: ReplayRequest | None) -> None:
+            if request is not None:
+                replay = partial(self.engine.replay, run_id, from_step, data=request.data)
+                self._select_soon(self._do(replay))
+
+        self.screen.app.push_screen(ReplayDataScreen(title, question, event, verb), answered)
 
     def _select_soon(self, new: RunRecord | None) -> None:
         if new is None:

@@ -282,11 +282,11 @@ class MainScreen(Screen[None]):
         self.actions.retry_now()
 
     def action_replay_from_step(self) -> None:
-        """New run of the same event from the selected step (earlier steps copied)."""
+        """New run of the same event from the selected step (its data editable first)."""
         self.actions.replay_from_step()
 
     def action_rerun(self) -> None:
-        """New run of the same event, from the start (after a yes)."""
+        """New run of the same event, from the start (its data editable first)."""
         self.actions.rerun()
 
     def action_cancel_run(self) -> None:

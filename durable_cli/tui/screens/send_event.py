@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import get_current_worker
 
 from ...engine import actions
-from ...errors import InputError, StateError
+from ...errors import StateError
+from ..widgets.event_data import EventDataField, pretty
 from ..widgets.json_editor import JsonEditor
 from .file_picker import FilePickerScreen
 
@@ -31,10 +31,6 @@ class SendRequest:
 
     name: str
     data: dict[str, Any]
-
-
-def _pretty(data: dict[str, Any] | None) -> str:
-    return json.dumps(data or {}, indent=2, ensure_ascii=False)
 
 
 class SendEventScreen(ModalScreen[SendRequest | None]):
@@ -75,9 +71,7 @@ class SendEventScreen(ModalScreen[SendRequest | None]):
             )
             hint = ", ".join(self.triggers) if self.triggers else "no function is loaded"
             yield Static(f"triggers: {hint}", id="triggers", classes="hint")
-            yield Label("Data (a JSON object)")
-            yield JsonEditor("{}", id="event-data")
-            yield Static("", id="send-error", classes="error-line")
+            yield EventDataField(id="send-data")
             with Horizontal(classes="buttons"):
                 yield Button("Load file ^o", id="load", compact=True)
                 yield Button("Cancel esc", id="cancel", compact=True)
@@ -90,9 +84,14 @@ class SendEventScreen(ModalScreen[SendRequest | None]):
 
     # -- state ------------------------------------------------------------------------------
     @property
+    def data_field(self) -> EventDataField:
+        """The data: editor and error line."""
+        return self.query_one("#send-data", EventDataField)
+
+    @property
     def editor(self) -> JsonEditor:
         """The JSON editor."""
-        return self.query_one("#event-data", JsonEditor)
+        return self.data_field.editor
 
     @property
     def name_input(self) -> Input:
@@ -134,27 +133,17 @@ class SendEventScreen(ModalScreen[SendRequest | None]):
         self._loading = None
         if not self._untouched():
             return
-        self._prefilled = _pretty(data)
+        self._prefilled = pretty(data)
         if self.editor.text != self._prefilled:
             self.editor.load_text(self._prefilled)
 
     def validate(self) -> SendRequest | None:
         """Check name and data; show the first problem inline and disable Send while any."""
-        request: SendRequest | None = None
-        data, error = self.editor.parse()
         name = self.name_input.value.strip()
-        if error is None:
-            try:
-                actions.make_event(name, data)
-            except InputError as exc:
-                error = str(exc)
-            else:
-                assert data is not None
-                request = SendRequest(name, data)
-        self.error = error
-        self.query_one("#send-error", Static).update(f"✗ {error}" if error else "")
+        data = self.data_field.check(name)
+        request = None if data is None else SendRequest(name, data)
+        self.error = self.data_field.error
         self.query_one("#send", Button).disabled = request is None
-        self.set_class(error is not None, "-invalid")
         return request
 
     # -- events -----------------------------------------------------------------------------
@@ -201,7 +190,7 @@ class SendEventScreen(ModalScreen[SendRequest | None]):
             with open(path, encoding="utf-8") as fh:
                 text = fh.read(actions.MAX_EVENT_BYTES + 1)
         except (OSError, UnicodeDecodeError) as exc:
-            self.query_one("#send-error", Static).update(f"✗ can't read {path}: {exc}")
+            self.data_field.show_error(f"can't read {path}: {exc}")
             return
         self.editor.load_text(text)
         self.editor.focus()
