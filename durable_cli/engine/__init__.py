@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         runner_pid,
     )
     from . import _actions as actions
+    from . import _bulk as bulk
     from ._backoff import MAX_DELAY_S, retry_delay_s
     from ._clock import Clock, VirtualClock, WallClock
     from ._cron import CRON_EVENT, next_tick
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from ._engine import Engine
     from ._events import make_event
     from ._export import export_run
+    from ._exported import ExportedRun, load_export, read_document, read_export
+    from ._import import Imported, check_import, import_run
     from ._invocation import Invocation, Verdict
     from ._lease import DEFAULT_LEASE_S
     from ._listener import Change, Listener
@@ -55,6 +58,7 @@ if TYPE_CHECKING:
 # Loaded on first use so `durable send` (which needs only `actions`) never imports asyncio.
 _WHERE = {
     "actions": ("._actions", None),
+    "bulk": ("._bulk", None),
     "MAX_DELAY_S": ("._backoff", "MAX_DELAY_S"),
     "retry_delay_s": ("._backoff", "retry_delay_s"),
     "CRON_EVENT": ("._cron", "CRON_EVENT"),
@@ -74,6 +78,13 @@ _WHERE = {
     "load_file": ("._loader", "load_file"),
     "load_paths": ("._loader", "load_paths"),
     "export_run": ("._export", "export_run"),
+    "Imported": ("._import", "Imported"),
+    "import_run": ("._import", "import_run"),
+    "check_import": ("._import", "check_import"),
+    "read_document": ("._exported", "read_document"),
+    "ExportedRun": ("._exported", "ExportedRun"),
+    "load_export": ("._exported", "load_export"),
+    "read_export": ("._exported", "read_export"),
     "check_run_status": ("._queries", "check_run_status"),
     "function_rows": ("._queries", "function_rows"),
     "list_runs": ("._queries", "list_runs"),
@@ -128,6 +139,8 @@ __all__ = [
     "Change",
     "Clock",
     "Engine",
+    "ExportedRun",
+    "Imported",
     "Invocation",
     "Listener",
     "PendingFailure",
@@ -141,20 +154,26 @@ __all__ = [
     "actions",
     "active_run_ids",
     "awaited",
+    "bulk",
+    "check_import",
     "check_run_status",
     "describe_error",
     "discover_files",
     "export_run",
     "function_rows",
+    "import_run",
     "last_event_data",
     "latest_event",
     "list_runs",
+    "load_export",
     "load_file",
     "load_paths",
     "make_event",
     "next_tick",
     "open_store",
     "pending_failures",
+    "read_document",
+    "read_export",
     "retry_delay_s",
     "run_counts",
     "run_detail",
