@@ -106,3 +106,21 @@ def test_replay_runs_refuses_bad_data_before_replaying_any(store):
     with pytest.raises(InputError, match="event data must be a JSON object"):
         bulk.replay_runs(store, [only], data=[1, 2])
     assert store.count_runs("job") == 1
+
+
+def test_select_and_cancel_on_a_database(pg_server):
+    from durable_cli.store._postgres import open_database
+
+    database = open_database(pg_server.new_database())
+    try:
+        queued, failed, other = _runs(
+            database, ("job", "queued", 1), ("job", "failed", 1), ("other", "queued", 1)
+        )
+        picked = bulk.select_runs(database, bulk.Selection("job"), unfinished=True)
+        assert [r.id for r in picked] == [queued]
+        done = bulk.cancel_runs(database, [r.id for r in picked])
+        assert [run_id for run_id, _ in done.done] == [queued]
+        statuses = {i: database.get_run(i).status for i in (queued, failed, other)}
+        assert statuses == {queued: "cancelled", failed: "failed", other: "queued"}
+    finally:
+        database.close()

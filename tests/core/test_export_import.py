@@ -202,3 +202,22 @@ def test_a_bad_document_is_refused_and_nothing_is_written(store, other, change, 
         import_run(other, doc)
     assert other.count_runs() == 0
     assert other.get_event(top.event["id"]) is None
+
+
+def test_a_run_taken_from_a_state_dir_into_a_database_round_trips_and_replays(store, pg_server):
+    from durable_cli.store._postgres import open_database
+
+    _serve(store, parent, child, events=[("parent/go", {"n": 4})])
+    top = next(r for r in store.list_runs() if r.function == "parent")
+    doc = export_run(store, top.id, with_children=True)
+    database = open_database(pg_server.new_database())
+    try:
+        import_run(database, doc)
+        assert _same_but_imported(export_run(database, top.id, with_children=True)) == doc
+        again = import_run(database, doc)  # the ids are taken there now: fresh ones
+        assert set(again.renamed_runs) == {top.id, top.children[0]}
+        new = actions.replay_run(database, again.run_id, "sum", data={"n": 5})
+        assert [s.id for s in database.load_steps(new.id)] == ["pick", "kid"]
+        assert database.get_run(new.id).event["data"] == {"n": 5}
+    finally:
+        database.close()
