@@ -54,10 +54,11 @@ def import_run(store: Store, document: Mapping[str, Any]) -> Imported:
     renamed_runs = _fresh_ids([r.id for r in runs], lambda i: store.get_run(i) is not None)
     events = {e.event["id"]: _event(e) for e in exported}
     renamed_events = _fresh_ids(list(events), lambda i: store.get_event(i) is not None)
-    steps = [step for item in exported for step in _relink(item, renamed_runs, renamed_events)]
+    for old_id, event in events.items():
+        event["id"] = renamed_events.get(old_id, old_id)
+    steps = [step for item in exported for step in _relink(item, renamed_runs, events)]
     with store.batch():
-        for old_id, event in events.items():
-            event["id"] = renamed_events.get(old_id, old_id)
+        for event in events.values():
             store.put_event(event, queue=False)
         store.create_runs(runs, steps)
     store.notify()
@@ -121,12 +122,17 @@ def _fresh_ids(ids: list[str], taken: Any) -> dict[str, str]:
     return {old: new_id() for old in ids if taken(old)}
 
 
-def _relink(item: ExportedRun, runs: dict[str, str], events: dict[str, str]) -> list[StepRecord]:
-    """Give the run its id here, point its links at the ids here, and make it finished."""
+def _relink(
+    item: ExportedRun, runs: dict[str, str], events: dict[str, dict[str, Any]]
+) -> list[StepRecord]:
+    """Give the run its id and event here, point its links at the ids here, make it finished.
+
+    `runs` maps the file's run ids that changed to their new ones; `events` holds the checked
+    events by their id in the file, each with its id here."""
     run = item.run
     original = run.id
     run.id = runs.get(original, original)
-    run.event = dict(item.event, id=events.get(item.event["id"], item.event["id"]))
+    run.event = dict(events[item.event["id"]])
     if run.parent and run.parent.get("run") in runs:
         run.parent = dict(run.parent, run=runs[run.parent["run"]])
     run.children = [runs.get(child, child) for child in run.children]
