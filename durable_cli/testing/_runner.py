@@ -178,6 +178,7 @@ def _serve(plan: _Plan, store: Store) -> RunResult:
         store.create_runs([run])
     serve_until_idle(
         engine,
+        run.id,
         plan.timeout,
         f"run_function: {plan.fn.id!r}",
         lambda: read_result(store, run.id, plan.interceptor).timeline(),

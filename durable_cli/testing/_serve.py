@@ -27,12 +27,13 @@ def off_loop(work: Callable[[], _T]) -> _T:
 
 
 def serve_until_idle(
-    engine: Engine, timeout: float, what: str, timeline: Callable[[], str]
+    engine: Engine, run_id: str, timeout: float, what: str, timeline: Callable[[], str]
 ) -> None:
-    """Serve `engine` until nothing can progress, then close it; a TimeoutError after
-    `timeout` seconds of wall time names `what` and shows the tail of `timeline()`."""
+    """Serve `engine` from the queued run `run_id` until nothing can progress, then close it;
+    a TimeoutError after `timeout` seconds of wall time names `what` and shows the tail of
+    `timeline()`."""
     try:
-        asyncio.run(asyncio.wait_for(engine.serve(until_idle=True, cron=False), timeout))
+        asyncio.run(asyncio.wait_for(_serve(engine, run_id), timeout))
     except TimeoutError:
         lines = timeline().splitlines()
         if len(lines) > _TIMELINE_TAIL + 1:  # a runaway loop: its latest steps tell the story
@@ -44,3 +45,10 @@ def serve_until_idle(
         ) from None
     finally:
         engine.close()
+
+
+async def _serve(engine: Engine, run_id: str) -> None:
+    # the journal is new and holds this one run: it goes at once, with no recovery scan of
+    # the journal first (what a runner starting on an old state dir needs)
+    engine.push(run_id)
+    await engine.serve(until_idle=True, cron=False, recover=False)
