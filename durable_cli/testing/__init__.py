@@ -8,22 +8,28 @@
 
 The run goes through the real engine and the real journal (on a throw-away state dir); retries'
 backoff, `RetryAfterError`, sleeps and wait timeouts advance a virtual clock, not the wall clock.
+
+`replay(fn, "tests/histories/x.json")` runs `fn`'s current code over a run exported with
+`durable export` and raises `durable_cli.NondeterminismError` where the code contradicts it.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from ._asserts import assert_run
-from ._results import AttemptResult, ErrorInfo, RunResult, StepResult
+from ._results import AttemptResult, ErrorInfo, ReplayResult, RunResult, StepResult
 
 if TYPE_CHECKING:
+    from ._replay import replay
     from ._runner import run_function
 
 __all__ = [
     "AttemptResult",
     "ErrorInfo",
+    "ReplayResult",
     "RunResult",
     "StepResult",
     "assert_run",
+    "replay",
     "run_function",
 ]
 
@@ -35,4 +41,9 @@ def __getattr__(name: str) -> Any:
 
         globals()["run_function"] = run_function
         return run_function
+    if name == "replay":
+        from ._replay import replay
+
+        globals()["replay"] = replay
+        return replay
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

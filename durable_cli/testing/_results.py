@@ -9,7 +9,7 @@ from typing import Any
 from ..sdk import Event
 from ._timeline import render
 
-__all__ = ["AttemptResult", "ErrorInfo", "RunResult", "StepResult"]
+__all__ = ["AttemptResult", "ErrorInfo", "ReplayResult", "RunResult", "StepResult"]
 
 _REPR_MAX = 60
 
@@ -144,6 +144,27 @@ class RunResult:
             head += f", output={_short(self.output)}"
         steps = ", ".join(_step_brief(s) for s in self.steps.values())
         return f"{head}, steps=[{steps}])"
+
+
+@dataclass(frozen=True, repr=False)
+class ReplayResult(RunResult):
+    """What `replay` returns: a `RunResult`, and whether the history ended before the code did.
+
+    `history_ended` is True when the code asked for a step the history does not have (or had
+    not finished: the run was exported mid-way); the replay stopped there, before that step, and
+    the run is `paused`. `stopped_at` is that step's id, `stopped_position` its place (from 1)
+    in the order the code asked for steps.
+    """
+
+    history_ended: bool = False
+    stopped_at: str | None = None
+    stopped_position: int | None = None
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        if self.history_ended:
+            text = f"{text[:-1]}, history ended before step {self.stopped_at!r})"
+        return text.replace("RunResult(", "ReplayResult(", 1)
 
 
 def _step_brief(step: StepResult) -> str:

@@ -1,14 +1,17 @@
-"""The pytest plugin (entry point `pytest11`): the `durable` fixture, and timelines on failure.
+"""The pytest plugin (entry point `pytest11`): the `durable` fixture, timelines on failure, and
+replay tests.
 
 When a test fails, every run it made with `run_function` (or the fixture) is printed as a
 timeline in a "durable runs" section of the failure report. The folders of `[tool.durable] paths`
-are on sys.path for the session, so tests import workflow files by name.
+are on sys.path for the session, so tests import workflow files by name. `--durable-replay DIR`
+makes a test of every exported run (`*.json`) in DIR (`_replay_items.py`).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Generator, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +20,14 @@ from ..sdk import Function
 from . import _observe
 from ._asserts import assert_run
 from ._paths import workflow_folders
+from ._replay_items import ReplayFile, replay_dirs
 from ._results import RunResult
 
 __all__ = ["DurableFixture", "durable"]
 
 _RUNS = pytest.StashKey[list[RunResult]]()
 _ADDED_PATHS = pytest.StashKey[list[str]]()
+_REPLAY_DIRS = pytest.StashKey[list[Path]]()
 
 
 class DurableFixture:
@@ -73,6 +78,41 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     added = [f for f in workflow_folders(early_config.rootpath) if f not in sys.path]
     sys.path[:0] = added
     early_config.stash[_ADDED_PATHS] = added
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--durable-replay DIR`: a test per exported run in DIR."""
+    parser.getgroup("durable").addoption(
+        "--durable-replay",
+        action="append",
+        metavar="DIR",
+        dest="durable_replay",
+        help="replay every exported run (*.json, from `durable export`) in DIR against the "
+        "current code of its function: one test each (may be given more than once)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Check the `--durable-replay` folders before anything is collected."""
+    config.stash[_REPLAY_DIRS] = replay_dirs(config)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k and -m pick the tests to run
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Add a test per exported run under the `--durable-replay` folders, whatever else the
+    session collects (the folders need not be among pytest's paths)."""
+    seen = {item.nodeid for item in items}
+    for folder in config.stash.get(_REPLAY_DIRS, []):
+        for path in sorted(folder.rglob("*.json")):
+            collector = ReplayFile.from_parent(session, path=path)
+            found = [item for item in collector.collect() if item.nodeid not in seen]
+            seen.update(item.nodeid for item in found)
+            items.extend(found)
+            # reported as collected, so "collected N items" counts them
+            report = pytest.CollectReport(collector.nodeid, "passed", None, found)
+            session.ihook.pytest_collectreport(report=report)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
