@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -220,3 +222,25 @@ def test_a_history_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
         replay(flow("a"), path)
     with pytest.raises(InputError, match="can't read the exported run"):
         replay(flow("a"), tmp_path / "missing.json")
+
+
+def test_a_file_written_by_durable_export_replays(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    recorded = run_function(flow("a", "b~", "c"), fail={"c": 1}, state_dir=state)
+    out = tmp_path / "histories" / "run.json"
+    out.parent.mkdir()
+    durable_cmd = Path(sys.executable).with_name("durable")
+
+    done = subprocess.run(
+        [str(durable_cmd), "export", recorded.id, "--output", str(out), "--state-dir", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    result = replay(flow("a", "b~", "c"), out)
+    assert result.status == "completed" and result.output == recorded.output
+    assert [s.calls for s in result.steps.values()] == [0, 0, 0]
+    with pytest.raises(durable.NondeterminismError, match="recorded 'c' \\(run\\)"):
+        replay(flow("a", "b~"), out)
