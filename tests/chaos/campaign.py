@@ -18,11 +18,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+from ledger import HERE, Ledger, Report
+
+__all__ = ["FLOW", "WEIGHTS", "Campaign", "Report", "run_campaign"]
+
 FLOW = HERE / "chaos_flow.py"
 DURABLE = Path(sys.executable).with_name("durable")
 # how a kill is chosen: a fault point inside the runner, or "outside" (after a few side effects)
@@ -39,64 +41,6 @@ WEIGHTS = {
 CYCLE_TIMEOUT_S = 60.0
 
 
-@dataclass
-class Report:
-    """What a campaign did and found."""
-
-    runs: int
-    steps: int
-    kills: Counter[str] = field(default_factory=Counter)
-    starts: int = 0
-    clean_exits: int = 0
-    seconds: float = 0.0
-    completed: int = 0
-    journaled_once: int = 0
-    journal_problems: list[str] = field(default_factory=list)
-    executions: int = 0
-    reexecutions: int = 0
-    over_budget: list[str] = field(default_factory=list)
-    never_ran: int = 0
-    events_sent: int = 0
-    events_lost: int = 0
-    events_duplicated: int = 0
-    still_queued: int = 0
-
-    @property
-    def total_kills(self) -> int:
-        """Every SIGKILL the runner took."""
-        return sum(self.kills.values())
-
-    @property
-    def ok(self) -> bool:
-        """Whether every promise held."""
-        return (
-            self.completed == self.runs
-            and self.journaled_once == self.runs * self.steps
-            and not self.journal_problems
-            and not self.over_budget
-            and not self.never_ran
-            and self.events_lost == self.events_duplicated == self.still_queued == 0
-        )
-
-    def lines(self) -> list[str]:
-        """The figures, one per line."""
-        by_point = ", ".join(f"{p} {n}" for p, n in sorted(self.kills.items()))
-        total = self.runs * self.steps
-        return [
-            f"chaos: {self.runs} runs x {self.steps} steps; {self.total_kills} kill -9"
-            f" ({by_point}); {self.starts} runner starts; {self.seconds:.1f}s",
-            f"runs completed: {self.completed}/{self.runs}",
-            f"step results journaled exactly once: {self.journaled_once}/{total}"
-            f" (problems: {len(self.journal_problems)})",
-            f"side effects: {self.executions} executions for {total} steps;"
-            f" {self.reexecutions} re-executions; over the 1 + kills-inside-that-step bound:"
-            f" {len(self.over_budget)}; never ran: {self.never_ran}",
-            f"events: {self.events_sent} sent, lost {self.events_lost},"
-            f" duplicated {self.events_duplicated}, still queued {self.still_queued}",
-            "PASS" if self.ok else "FAIL",
-        ]
-
-
 class Campaign:
     """One state dir, one side-effect log, many runner lives."""
 
@@ -106,22 +50,14 @@ class Campaign:
         """Lay out the files; nothing runs yet (`kind`: a `def` or an `async` workflow)."""
         self.work = work
         self.state = work / "state"
-        self.effects = work / "effects.log"
-        self.kill_log = work / "kills.log"
         self.runs, self.steps, self.target, self.kind = runs, steps, kills, kind
         self.rng = random.Random(seed)
         self.report = Report(runs=runs, steps=steps)
+        self.ledger = Ledger(work, runs=runs, steps=steps, open_store=self._open)
         self.sent: list[str] = []
-        self.inside: Counter[tuple[str, int]] = Counter()  # kills inside each step
         self._seen: Counter[tuple[str, int]] = Counter()  # executions at the previous kill
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("DURABLE_")}
-        self.env.update(
-            CHAOS_EFFECTS=str(self.effects),
-            CHAOS_KILLS=str(self.kill_log),
-            CHAOS_STEPS=str(steps),
-            CHAOS_KIND=kind,
-            PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
-        )
+        self.env.update(self.ledger.env(), CHAOS_STEPS=str(steps), CHAOS_KIND=kind)
 
     # -- the cycles ---------------------------------------------------------------------------
     def run(self) -> Report:
@@ -178,14 +114,14 @@ class Campaign:
             # async runs take their steps together: a round writes a line for every run in
             # flight before any of them is committed, so the fault point needs more room
             budget += self.runs
-        base = self._effect_lines()
-        kills_before = self._kill_lines()
+        base = self.ledger.effect_lines()
+        kills_before = self.ledger.kill_lines()
         proc = self._start(env)
         for i in batch:
             self._send(i)
         deadline = time.monotonic() + CYCLE_TIMEOUT_S
         while proc.poll() is None:
-            if self._effect_lines() - base >= budget:
+            if self.ledger.effect_lines() - base >= budget:
                 proc.send_signal(signal.SIGKILL)
                 break
             if time.monotonic() > deadline:
@@ -195,7 +131,7 @@ class Campaign:
         code = proc.wait(30)
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         if code == -signal.SIGKILL:
-            landed = self._kill_lines() > kills_before
+            landed = self.ledger.kill_lines() > kills_before
             self.report.kills[point if landed else "outside"] += 1
             self._note_kill()
         elif code == 0:
@@ -235,106 +171,22 @@ class Campaign:
         assert code == 0, f"the last runner exited {code}: {err.strip()[-2000:]}"
 
     # -- bookkeeping --------------------------------------------------------------------------
-    def _effect_lines(self) -> int:
-        try:
-            return self.effects.read_bytes().count(b"\n")
-        except FileNotFoundError:
-            return 0
-
-    def _kill_lines(self) -> int:
-        try:
-            return self.kill_log.read_bytes().count(b"\n")
-        except FileNotFoundError:
-            return 0
-
-    def _executions(self) -> Counter[tuple[str, int]]:
-        if not self.effects.exists():
-            return Counter()
-        found: Counter[tuple[str, int]] = Counter()
-        for line in self.effects.read_text().splitlines():
-            tag, index = line.split()
-            found[(tag, int(index))] += 1
-        return found
-
-    def _journaled(self) -> set[tuple[str, int]]:
+    def _open(self) -> Any:
         from durable_cli.store import open_store
 
-        done: set[tuple[str, int]] = set()
-        if not self.state.exists():
-            return done
-        store = open_store(str(self.state), create=False)
-        try:
-            for run in store.list_runs():
-                tag = run.event["data"]["tag"]
-                for step in store.load_steps(run.id):
-                    if step.status == "completed":
-                        done.add((tag, int(step.id[1:].split(":")[0])))
-        finally:
-            store.close()
-        return done
+        return open_store(str(self.state), create=False) if self.state.exists() else None
 
     def _note_kill(self) -> None:
         """A step was inside this kill if it ran since the last one and is not journaled."""
-        ran = self._executions()
-        journaled = self._journaled()
-        for key, count in ran.items():
-            if count > self._seen[key] and key not in journaled:
-                self.inside[key] += 1
+        ran = self.ledger.executions()
+        self.ledger.note_kill(ran, self._seen)
         self._seen = ran
 
     def _all_done(self) -> bool:
-        return len(self.sent) == self.runs and len(self._journaled()) == self.runs * self.steps
+        return self.ledger.all_done(len(self.sent))
 
-    # -- the audit ----------------------------------------------------------------------------
     def _audit(self) -> None:
-        from durable_cli.store import open_store
-
-        rep = self.report
-        rep.events_sent = len(self.sent)
-        store = open_store(str(self.state), create=False)
-        try:
-            runs = list(store.list_runs())
-            rep.still_queued = store.queued_count()
-            per_event = Counter(run.event["id"] for run in runs)
-            rep.events_lost = sum(1 for e in self.sent if per_event[e] == 0)
-            rep.events_duplicated = sum(n - 1 for n in per_event.values() if n > 1)
-            rep.events_duplicated += sum(1 for e in per_event if e not in set(self.sent))
-            for run in runs:
-                self._audit_run(store, run)
-        finally:
-            store.close()
-        ran = self._executions()
-        rep.executions = sum(ran.values())
-        for index in range(self.runs):
-            for step in range(self.steps):
-                key = (f"e{index:04d}", step)
-                count = ran[key]
-                if count == 0:
-                    rep.never_ran += 1
-                rep.reexecutions += max(0, count - 1)
-                if count > 1 + self.inside[key]:
-                    rep.over_budget.append(f"{key}: ran {count}x, {self.inside[key]} kills inside")
-
-    def _audit_run(self, store: Any, run: Any) -> None:
-        rep = self.report
-        tag = run.event["data"]["tag"]
-        expected = [f"{tag}-{i}" for i in range(self.steps)]
-        if run.status == "completed" and run.output == expected:
-            rep.completed += 1
-        else:
-            rep.journal_problems.append(f"run {run.id} ({tag}): {run.status} {run.output!r}")
-        steps = store.load_steps(run.id)
-        ids = [s.id for s in steps]
-        if ids != [f"s{i}" for i in range(self.steps)]:
-            rep.journal_problems.append(f"run {run.id} ({tag}): journal holds {ids}")
-        for step in steps:
-            value = f"{tag}-{step.id[1:]}"
-            if step.status == "completed" and step.output == value and ids.count(step.id) == 1:
-                rep.journaled_once += 1
-            else:
-                rep.journal_problems.append(
-                    f"run {run.id} step {step.id}: {step.status} {step.output!r}"
-                )
+        self.ledger.audit(self.report, self.sent)
 
 
 def run_campaign(
