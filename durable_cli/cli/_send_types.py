@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 __all__ = ["check_event_types"]
 
 _PYPROJECT = "pyproject.toml"
-_HEADER = re.compile(rb"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*durable[ \t]*\][ \t]*(#.*)?$", re.M)
-_NEXT_TABLE = re.compile(rb"^[ \t]*\[", re.M)
-_QUOTED = re.compile(rb'"((?:[^"\\\n]|\\.)*)"|\'([^\'\n]*)\'')
+# patterns, not compiled ones: a send without a pyproject.toml never compiles them
+_HEADER = rb"(?m)^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*durable[ \t]*\][ \t]*(#.*)?$"
+_NEXT_TABLE = rb"(?m)^[ \t]*\["
+_QUOTED = rb'"((?:[^"\\\n]|\\.)*)"|\'([^\'\n]*)\''
 
 
 def check_event_types(name: str, data: Any) -> None:
@@ -46,16 +47,15 @@ def _surely_untyped() -> bool:
         return True
     except OSError:
         return False  # configured_paths says what is wrong with it
-    header = _HEADER.search(text)
+    header = re.search(_HEADER, text)
     if header is None:
         return b"durable" not in text  # `tool.durable.paths = …` and other spellings: parse
     table = text[header.end() :]
-    following = _NEXT_TABLE.search(table)
+    following = re.search(_NEXT_TABLE, table)
     if following is not None:
         table = table[: following.start()]
-    names = [
-        (double or single).decode("utf-8", "replace") for double, single in _QUOTED.findall(table)
-    ]
+    quoted = re.findall(_QUOTED, table)
+    names = [(double or single).decode("utf-8", "replace") for double, single in quoted]
     if not names or not all(os.path.exists(n) for n in names):
         return False
     from ..engine._typed import mentions_event_type
