@@ -110,6 +110,20 @@ ACTIONS: tuple[Action, ...] = (
         "Clear the function filter",
         "Filter",
     ),
+    Action(
+        "K",
+        "cancel_shown",
+        "Cancel all",
+        "Cancel every run the filter shows",
+        "Cancel every unfinished run of the function the filter matches (after a yes)",
+    ),
+    Action(
+        "P",
+        "rerun_shown",
+        "Rerun all",
+        "Rerun every run the filter shows",
+        "A new run of the event of every finished run the filter matches (after a yes)",
+    ),
 )
 
 _GROUPS = {a.group: Binding.Group(a.group, compact=False) for a in ACTIONS if a.group}

@@ -17,6 +17,7 @@ from ..engine import (
     TERMINAL_RUN_STATUSES,
     active_run_ids,
     awaited,
+    bulk,
     last_event_data,
     pending_failures,
     run_counts,
@@ -132,6 +133,13 @@ class Journal:
             limit=limit,
             before=before,
         )
+
+    def matching(self, flt: RunFilter, *, unfinished: bool = False) -> list[str]:
+        """The ids of every run `flt` selects (not a page: all), oldest first; `unfinished`:
+        only those not finished. `flt` must name a function."""
+        selection = bulk.Selection(flt.function or "", flt.statuses)
+        found = bulk.select_runs(self.engine.store, selection, unfinished=unfinished)
+        return [run.id for run in found]
 
     def runs(self, run_ids: list[str]) -> dict[str, RunRecord]:
         """The runs among `run_ids` that exist, in one read."""

@@ -25,6 +25,7 @@ from ..widgets.run_list import RunList
 from ..widgets.status_bar import StatusBar
 from ..widgets.step_timeline import StepTimeline
 from .actions import RunActions
+from .bulk import BulkActions
 
 __all__ = ["MainScreen"]
 
@@ -76,6 +77,9 @@ class MainScreen(Screen[None]):
             detail=self.detail,
             changed=self._update_bindings,
         )
+        self.bulk = BulkActions(
+            self, engine, self.journal, runs=self.runs, changed=self._update_bindings
+        )
         self._binding_state: tuple[Any, ...] = ()
         self._active: set[str] = set()
         self._ended: set[str] | None = set()  # runs seen to end before the first read of them
@@ -107,6 +111,7 @@ class MainScreen(Screen[None]):
         return (
             self._reads.busy
             or self.actions.reading
+            or self.bulk.reading
             or self.functions.reading
             or self.runs.reading
             or self.detail.reading
@@ -206,7 +211,7 @@ class MainScreen(Screen[None]):
         state = (
             None if run is None else (run["status"], run["step_mode"], run["reason"]),
             None if step is None else step["status"],
-            self.runs.filter.function,
+            self.runs.filter,
             self.actions.function() is None,
         )
         if state != self._binding_state:
@@ -235,6 +240,9 @@ class MainScreen(Screen[None]):
     def on_run_actions_failures_read(self, message: RunActions.FailuresRead) -> None:
         self.actions.failures_read(message)
 
+    def on_bulk_actions_selected(self, message: BulkActions.Selected) -> None:
+        self.bulk.selected(message)
+
     # -- selection --------------------------------------------------------------------------
     def on_run_list_highlighted(self, message: RunList.Highlighted) -> None:
         if message.run_id != self.detail.wanted:
@@ -254,7 +262,8 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer only what applies to the selection (the footer and palette follow this)."""
-        return self.actions.allowed(action)
+        allowed = self.bulk.allowed(action)
+        return self.actions.allowed(action) if allowed is None else allowed
 
     # -- the keys (see `commands.ACTIONS`): each is one of `RunActions` ------------------------
     def action_send(self) -> None:
@@ -304,3 +313,11 @@ class MainScreen(Screen[None]):
     def action_all_functions(self) -> None:
         """Clear the function filter."""
         self.actions.all_functions()
+
+    def action_cancel_shown(self) -> None:
+        """Cancel every unfinished run the filter matches (after a yes that says how many)."""
+        self.bulk.ask("cancel_shown")
+
+    def action_rerun_shown(self) -> None:
+        """Rerun every finished run the filter matches (after a yes that says how many)."""
+        self.bulk.ask("rerun_shown")
