@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ._mcp import serve_mcp
-from ._options import STATE_DEFAULT, Paths, StateDir
+from ._options import STATE_DEFAULT, DatabaseUrl, Paths, StateDir
 
 __all__ = ["COMMANDS", "mcp"]
 
@@ -18,6 +18,7 @@ def mcp(
         bool, typer.Option("--read-only", help="Offer only the tools that change nothing.")
     ] = False,
     state_dir: StateDir = STATE_DEFAULT,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the Model Context Protocol over stdio, for coding agents (needs the `mcp` extra).
 
@@ -25,7 +26,7 @@ def mcp(
 
     Example: durable mcp --read-only
     """
-    code = serve_mcp(paths, state_dir, read_only)
+    code = serve_mcp(paths, state_dir, read_only, database_url)
     if code:
         raise typer.Exit(code)
 

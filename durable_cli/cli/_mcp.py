@@ -9,14 +9,18 @@ import functools
 
 from ..errors import InputError
 from ._config import configured_paths, default_state_dir, workflow_paths
+from ._state import Given, where
 
 __all__ = ["fast_mcp", "serve_mcp"]
 
 _NEEDS_SDK = "durable mcp needs the MCP SDK: pip install 'durable-cli[mcp]'"
 
 
-def serve_mcp(paths: list[str] | None, state_dir: str, read_only: bool) -> int:
-    """Serve MCP over stdio on `state_dir` until the client hangs up; the exit code."""
+def serve_mcp(
+    paths: list[str] | None, state_dir: str, read_only: bool, database_url: str | None = None
+) -> int:
+    """Serve MCP over stdio on `database_url`, else `state_dir`, until the client hangs up; the
+    exit code."""
     configured_paths()  # a broken pyproject.toml is bad input now, not at the first call
     try:
         from ..mcp import Workspace, serve  # the SDK: only this command imports it
@@ -24,7 +28,12 @@ def serve_mcp(paths: list[str] | None, state_dir: str, read_only: bool) -> int:
         if exc.name is None or exc.name.split(".")[0] != "mcp":
             raise
         raise InputError(_NEEDS_SDK) from None
-    workspace = Workspace(state_dir, functools.partial(workflow_paths, paths or None))
+    place = where(state_dir, database_url)
+    workspace = Workspace(
+        place.state_dir or state_dir,
+        functools.partial(workflow_paths, paths or None),
+        place.database_url,
+    )
     try:
         serve(workspace, read_only=read_only)
     except KeyboardInterrupt:  # Ctrl-C where someone ran it by hand: no traceback
@@ -49,7 +58,7 @@ def fast_mcp(argv: list[str]) -> int | None:
                 value = next(args, "")
             if not value:
                 return None
-            state_dir = value
+            state_dir = Given(value)  # typed: it beats $DURABLE_DATABASE_URL, as in typer's
         elif arg.startswith("-"):
             return None
         else:

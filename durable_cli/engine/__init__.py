@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         PendingFailure,
         RunRecord,
         Store,
+        open_state,
         open_store,
         runner_pid,
     )
@@ -111,6 +112,7 @@ _WHERE = {
     # and, for the MCP server, what opens a state dir and says whether a runner is up there
     "Store": ("..store", "Store"),
     "open_store": ("..store", "open_store"),
+    "open_state": ("..store", "open_state"),
     "runner_pid": ("..store", "runner_pid"),
     "Registry": ("._registry", "Registry"),
     "Reloader": ("._reload", "Reloader"),
@@ -170,6 +172,7 @@ __all__ = [
     "load_paths",
     "make_event",
     "next_tick",
+    "open_state",
     "open_store",
     "pending_failures",
     "read_document",
