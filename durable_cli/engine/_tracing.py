@@ -116,15 +116,13 @@ class Tracing:
         run = inv.run
         journaled = run.meta.get("trace")
         carrier = journaled or run.event.get("trace") or self._parent_run_trace(run)
-        parent = _propagator().extract(carrier) if isinstance(carrier, dict) else None
-        attributes = {
-            "durable.function_id": run.function,
-            "durable.run_id": run.id,
-            "durable.resumed": journaled is not None,
-        }
-        span = self.tracer(provider).start_span(
-            f"run {run.function}", context=parent, attributes=attributes
-        )
+        try:
+            span, started = self._start(run, carrier, journaled is not None, provider), True
+        except Exception:  # a faulty provider or exporter: the run goes on, untraced
+            span, started = None, False
+        if not started:
+            yield
+            return
         if journaled is None:
             # journaled before the handler runs: a restart, even after a crash, continues it
             run.meta["trace"] = {}
@@ -144,6 +142,18 @@ class Tracing:
             for key in [k for k in self._steps if k[0] == run.id]:
                 self._steps.pop(key).end()  # an attempt cut short (the run was cancelled)
             _finish(span, run.status, _message(run.error), trace)
+
+    def _start(self, run: Any, carrier: Any, resumed: bool, provider: Any) -> Any:
+        """The run's span for this call, a child of the trace context `carrier` holds."""
+        parent = _propagator().extract(carrier) if isinstance(carrier, dict) else None
+        attributes = {
+            "durable.function_id": run.function,
+            "durable.run_id": run.id,
+            "durable.resumed": resumed,
+        }
+        return self.tracer(provider).start_span(
+            f"run {run.function}", context=parent, attributes=attributes
+        )
 
     def _parent_run_trace(self, run: Any) -> Any:
         """A child run (`step.invoke`) continues its parent run's trace."""

@@ -261,3 +261,21 @@ def test_durable_never_replaces_the_application_s_provider(spans):
     run_function(plain)
     assert trace.get_tracer_provider() is provider
     assert _named(spans.get_finished_spans(), "run plain")
+
+
+class _BrokenProvider(trace.TracerProvider):
+    """A provider whose tracer fails: the application's tracing is broken, not its runs."""
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("exporter misconfigured")
+
+
+def test_a_broken_provider_leaves_runs_untraced_but_running(global_provider):
+    global_provider(_BrokenProvider())
+
+    @durable.function(id="unharmed", trigger="t/go")
+    def unharmed(event, step):
+        return step.run("one", lambda: 1)
+
+    result = run_function(unharmed)
+    assert (result.status, result.output) == ("completed", 1)
