@@ -70,7 +70,7 @@ def run_dev(
         app = _tui() if command == "dev" and not headless and sys.stdout.isatty() else None
         log = None
         if app is not None:
-            code = _run_tui(app, engine, names, watch, store.path if shared else None)
+            code = _run_tui(app, engine, names, watch, _label(store.path) if shared else None)
         else:
             width = max((len(f) for f in registry.functions), default=8)
             log = HeadlessLog(sys.stdout, color=sys.stdout.isatty(), fn_width=width)
@@ -112,6 +112,18 @@ def _run_tui(app: Any, engine: Any, names: list[str], watch: bool, database: str
         return int(app(engine, paths=names, watch=watch))
     finally:
         others.close()
+
+
+def _label(url: str) -> str:
+    """`host:port/dbname` of a database URL (as the store shows it, password masked), for the
+    status line; the URL itself when it is not one (a `key=value` connection string)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres") or not parts.hostname:
+        return url
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.hostname}{port}{parts.path}"
 
 
 def _close(engine: Any) -> bool:

@@ -4,6 +4,8 @@ command: the state lives in the database instead of the state dir (CONTRACT §6)
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -126,4 +128,37 @@ def test_doctor_names_runs_no_live_worker_will_take(project: Project, url: str):
         assert found["schema"]["level"] == "ok"
     finally:
         other.close()
+        store.close()
+
+
+def test_a_database_url_without_the_driver_says_how_to_get_it(project: Project):
+    blocked = (
+        "import sys; sys.modules['psycopg'] = None; sys.argv[0] = 'durable';"
+        " from durable_cli.cli import main; main()"
+    )
+    url = "postgresql://durable@127.0.0.1:1/durable"
+    done = subprocess.run(
+        [sys.executable, "-c", blocked, "runs", "--database-url", url],
+        cwd=project.root, env=project.env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: a database URL needs the PostgreSQL driver: pip install 'durable-cli[postgres]'\n"
+    )
+
+
+def test_bad_input_with_a_database_is_refused_before_anything_runs(project: Project, url: str):
+    cases = [
+        (["worker", "--lease", "0"], "error: --lease must be more than 0 seconds"),
+        (["dev", "--headless", "--durability", "full"], "error: --durability is a state dir's"),
+        (["doctor", "some/dir"], "error: durable doctor: PATH some/dir is a state dir and"),
+    ]
+    for args, said in cases:
+        done = project.cli(*args, "--database-url", url)
+        assert done.returncode == 2, (args, done.stderr)
+        assert done.stderr.startswith(said) and done.stderr.count("\n") == 1, done.stderr
+    store = open_database(url)
+    try:
+        assert store.leases.runners() == {} and list(store.list_runs()) == []
+    finally:
         store.close()

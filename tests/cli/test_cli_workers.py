@@ -123,7 +123,8 @@ def test_a_database_restart_mid_work_strands_nothing(workers: Workers, pg_server
     workers.wait_calls(lambda c: len(c) >= 60, "work under way")
     pg_server.restart("immediate")
     workers.wait_finished(60, timeout=120)
-    assert all(w.proc.poll() is None for w in started)  # they waited for the database
+    exited = [(w.proc.returncode, w.stderr) for w in started if w.proc.poll() is not None]
+    assert not exited, "\n\n".join(f"exit {code}:\n{err}" for code, err in exited)
     for run in workers.runs():
         n = run.event["data"]["n"]
         assert [s.output for s in workers.store.load_steps(run.id)] == run.output

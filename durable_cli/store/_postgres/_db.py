@@ -221,6 +221,14 @@ class Database:
         local.con, local.locks = con, set()
         try:
             yield con
+        except psycopg.Error as exc:
+            # a statement the block ran on the connection itself, not through `_with`: it
+            # means what it means there (a lost connection rolled the transaction back)
+            local.con = None
+            self._rollback(con)
+            if is_retriable(exc):
+                raise RolledBack(self._lost_text(exc)) from None
+            raise translate(exc, self.url) from None
         except BaseException:
             local.con = None
             self._rollback(con)
