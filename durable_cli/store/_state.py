@@ -67,8 +67,11 @@ def send_event(
 
     An id that exists already queues nothing (the same event sent twice makes one run). With
     neither `state_dir` nor `database_url`: `$DURABLE_DATABASE_URL`, else `$DURABLE_STATE_DIR`,
-    else `.durable`. A lost database connection is retried for `retry_s` seconds.
+    else `.durable`; both is an InputError. A lost database connection is retried for
+    `retry_s` seconds.
     """
+    if database_url is not None and state_dir is not None:
+        raise InputError("give state_dir or database_url, not both")
     if database_url is None and state_dir is None:
         database_url = default_database_url()
     if database_url is None:

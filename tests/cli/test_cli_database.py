@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from cli_support import Project
 
+from durable_cli.errors import InputError
 from durable_cli.store import RunRecord, open_database
 
 
@@ -102,6 +103,8 @@ def test_durable_cli_send_takes_a_database_url(url: str):
     first = durable_cli.send("pg/five", {"n": 2}, database_url=url)
     again = durable_cli.send("pg/five", {"n": 3}, database_url=url, id=first)
     assert again == first
+    with pytest.raises(InputError, match="not both"):
+        durable_cli.send("pg/five", {"n": 4}, database_url=url, state_dir="elsewhere")
     store = open_database(url)
     try:
         assert store.queued_count() == 1
