@@ -13,6 +13,7 @@ from ..store import dumps, loads
 __all__ = ["as_stored", "not_storable", "short_error", "stored_result"]
 
 _SCALARS = (int, str, bool, type(None))  # JSON gives these back as they are (not float: NaN)
+_UNSEEN = (None,)  # truthy: a callable without `__annotations__` is looked into
 _TYPED_HINT = (
     "annotate the callable's return type with it, or pass output_type=, to journal it as JSON"
 )
@@ -25,6 +26,8 @@ def as_stored(value: Any) -> Any:
 
 def stored_result(handler: Any, value: Any) -> Any:
     """A handler's return value as the run's output: typed by its return annotation, if any."""
+    if not getattr(handler, "__annotations__", _UNSEEN):  # unannotated: nothing to resolve
+        return as_stored(value)
     codec = codec_for(handler)
     return as_stored(value if codec is None else codec.encode(value))
 

@@ -18,6 +18,7 @@ from ._typed import Codec, codec_for, plain_data
 __all__ = ["AsyncStep", "Plan", "Step", "StepDriver"]
 
 _CO_COROUTINE = inspect.CO_COROUTINE
+_UNSEEN = (None,)  # truthy: a callable without `__annotations__` (a partial) is looked into
 
 
 @dataclass(slots=True)
@@ -137,7 +138,9 @@ class Step(_Base):
         `output_type`, comes back as that type; the journal keeps its JSON."""
         _check_id(step_id)
         plan = self._driver.begin("run", step_id, retries=retries)  # `_begin`, a call less
-        codec = codec_for(fn, output_type)
+        # most step callables are unannotated functions: an empty dict says so without a call
+        annotated = output_type is not None or getattr(fn, "__annotations__", _UNSEEN)
+        codec = codec_for(fn, output_type) if annotated else None
         if plan.done is not None:
             if codec is None:
                 return plan.done.unwrap()
@@ -227,7 +230,9 @@ class AsyncStep(_Base):
         `Step.run` says)."""
         _check_id(step_id)
         plan = self._driver.begin("run", step_id, retries=retries)  # `_begin`, a call less
-        codec = codec_for(fn, output_type)
+        # most step callables are unannotated functions: an empty dict says so without a call
+        annotated = output_type is not None or getattr(fn, "__annotations__", _UNSEEN)
+        codec = codec_for(fn, output_type) if annotated else None
         if plan.done is not None:
             if codec is None:
                 return plan.done.unwrap()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -329,6 +330,22 @@ def test_hints_are_resolved_once_per_callable(monkeypatch):
 
     assert run_function(loop).status == "completed"
     assert resolved == [annotated_point]
+
+
+def test_a_partial_and_a_class_called_as_steps_are_typed():
+    def point_at(x: int, y: int) -> Point:
+        return Point(x, y)
+
+    got: list[Any] = []
+
+    @durable.function(id="callables", trigger="t/go")
+    def handler(event, step):
+        got.append(step.run("partial", functools.partial(point_at, 3), 4))
+        got.append(step.run("class", Point, 5, 6))
+        step.sleep("nap", 1)
+
+    assert run_function(handler).status == "completed"
+    assert got == [Point(3, 4), Point(5, 6)] * 2
 
 
 def test_type_codecs_know_plain_json_types():
