@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 
-TYPE_CHECKING = False  # typing costs `durable send` 20 ms to import; annotations are strings
+TYPE_CHECKING = False  # typing is a slow import for `durable send`; annotations are strings
 if TYPE_CHECKING:
     from typing import Any
 

@@ -11,7 +11,7 @@ import os
 
 from ..errors import InputError, LoadError
 
-TYPE_CHECKING = False  # `durable send` imports this module: typing costs it 20 ms
+TYPE_CHECKING = False  # `durable send` imports this module, and typing is a slow import
 if TYPE_CHECKING:
     from typing import Any
 
