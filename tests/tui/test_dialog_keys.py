@@ -19,6 +19,7 @@ from durable_cli.store import PendingFailure
 from durable_cli.tui.screens.confirm import ConfirmScreen
 from durable_cli.tui.screens.fail_step import FailRequest, FailStepScreen
 from durable_cli.tui.screens.file_picker import FilePickerScreen
+from durable_cli.tui.screens.replay_data import ReplayDataScreen, ReplayRequest
 from durable_cli.tui.screens.send_event import SendEventScreen, SendRequest
 from durable_cli.tui.screens.status_filter import StatusFilterScreen
 
@@ -32,6 +33,10 @@ def _fail_dialog() -> FailStepScreen:
 
 def _send_dialog() -> SendEventScreen:
     return SendEventScreen(["test/go"], "test/go", lambda name: None)
+
+
+def _replay_dialog() -> ReplayDataScreen:
+    return ReplayDataScreen("Rerun", "Sure?", {"name": "test/go", "data": {"n": 1}})
 
 
 def _picker(tmp: Path) -> FilePickerScreen:
@@ -72,6 +77,12 @@ CASES: dict[str, tuple[Callable[[Path], Screen[Any]], str, Outcome]] = {
         lambda _: ConfirmScreen("Rerun", "Sure?"),
         "escape",
         _result(lambda r: r is False),
+    ),
+    "replay: escape cancels": (lambda _: _replay_dialog(), "escape", _result(lambda r: r is None)),
+    "replay: ^s replays": (
+        lambda _: _replay_dialog(),
+        "ctrl+s",
+        _result(lambda r: isinstance(r, ReplayRequest) and r.data is None),  # as it was
     ),
     "filter: escape": (lambda _: StatusFilterScreen("all"), "escape", _result(lambda r: r is None)),
     "picker: escape": (_picker, "escape", _result(lambda r: r is None)),
