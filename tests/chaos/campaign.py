@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,7 @@ class Campaign:
         self.runs, self.steps, self.target, self.kind = runs, steps, kills, kind
         self.rng = random.Random(seed)
         self.report = Report(runs=runs, steps=steps)
-        self.ledger = Ledger(work, runs=runs, steps=steps, open_store=self._open)
+        self.ledger = Ledger(work, runs=runs, steps=steps, journal=self._journal)
         self.sent: list[str] = []
         self._seen: Counter[tuple[str, int]] = Counter()  # executions at the previous kill
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("DURABLE_")}
@@ -171,10 +173,16 @@ class Campaign:
         assert code == 0, f"the last runner exited {code}: {err.strip()[-2000:]}"
 
     # -- bookkeeping --------------------------------------------------------------------------
-    def _open(self) -> Any:
+    @contextmanager
+    def _journal(self) -> Iterator[Any]:
         from durable_cli.store import open_store
 
-        return open_store(str(self.state), create=False) if self.state.exists() else None
+        store = open_store(str(self.state), create=False) if self.state.exists() else None
+        try:
+            yield store
+        finally:
+            if store is not None:
+                store.close()
 
     def _note_kill(self) -> None:
         """A step was inside this kill if it ran since the last one and is not journaled."""

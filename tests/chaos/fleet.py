@@ -21,7 +21,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,9 @@ __all__ = ["Fleet", "run_fleet"]
 DURABLE = Path(sys.executable).with_name("durable")
 STUCK_S = 120.0  # no kill and no side effect for this long: the campaign is stuck
 IDLE_S = 1.0  # no kill and no side effect for this long (plus leases): is all sent work done?
+# no kill for this long: kill a worker that has been up as long, busy or not (its sweeps, claims
+# and renewals get killed too, and the work can't run out long before the kills do)
+PAUSE_S = 3.0
 
 
 @dataclass
@@ -62,40 +66,52 @@ class Fleet:
         restart: Callable[[], None] | None,
         seed: int,
         lease: float = 1.0,
+        concurrency: int = 3,
         kind: str = "def",
     ) -> None:
-        """Lay out the files; nothing runs yet. `restart()` restarts the database server."""
-        self.work, self.url, self.lease = work, url, lease
+        """Lay out the files; nothing runs yet. `restart()` restarts the database server;
+        `lease` and `concurrency` are each worker's (a few runs in flight per worker: a kill
+        from outside lands after a few side effects, not after a burst of a dozen)."""
+        self.work, self.url, self.lease, self.concurrency = work, url, lease, concurrency
         self.runs, self.steps, self.target = runs, steps, kills
         self.restart_at = [kills * (i + 1) // (restarts + 1) for i in range(restarts)]
         self.restart = restart
         self.rng = random.Random(seed)
         self.report = Report(runs=runs, steps=steps, workers=workers)
-        self.ledger = Ledger(work, runs=runs, steps=steps, open_store=self._open)
+        self.ledger = Ledger(work, runs=runs, steps=steps, journal=self._journal)
         self.sent: list[str] = []
         self.lives: list[Life] = []
         self.slots = workers
         self._lives_started = 0
         self._restarted = 0.0  # when the last database restart ended (time.monotonic())
         self._next_look = 0.0
+        self._last_kill = time.monotonic()
+        self._store: Any = None
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("DURABLE_")}
         self.env.update(
             self.ledger.env(), CHAOS_STEPS=str(steps), CHAOS_KIND=kind, CHAOS_STORE="postgres"
         )
 
-    def _open(self) -> Any:
-        from durable_cli.store import open_database
+    @contextmanager
+    def _journal(self) -> Iterator[Any]:
+        """The campaign's own store on the database, opened once (it rides out restarts)."""
+        if self._store is None:
+            from durable_cli.store import open_database
 
-        return open_database(self.url, create=False)
+            self._store = open_database(self.url, create=False)
+        yield self._store
+
+    def close(self) -> None:
+        """Close the campaign's store."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     # -- the campaign -------------------------------------------------------------------------
     def run(self) -> Report:
         """Kill workers `kills` times (fewer if the work runs out first), finish, audit."""
-        store = self._open()
-        try:
+        with self._journal() as store:
             held = store.count_runs() + store.queued_count()
-        finally:
-            store.close()
         assert held == 0, "the database holds runs or events already: give an empty one"
         started = time.monotonic()
         sending_kills = max(1, int(self.target * 0.6))  # intake is killed too
@@ -115,8 +131,9 @@ class Fleet:
                     self._died(life)
                     self._start(armed=True)
             lines = self.ledger.effect_lines()
-            if lines - base >= budget:
-                self._kill_from_outside()
+            paused = time.monotonic() - self._last_kill > PAUSE_S
+            if lines - base >= budget or paused:
+                self._kill_from_outside(paused=paused)
                 budget, base = self._budget(), lines
             now = (self.report.total_kills, lines)
             idle = time.monotonic() - progress
@@ -149,17 +166,14 @@ class Fleet:
 
     def __str__(self) -> str:
         """Where things stand: the lives and the runs (for a stuck campaign's message)."""
-        store = self._open()
-        try:
+        with self._journal() as store:
             runs = Counter(run.status for run in store.list_runs())
             runners = store.leases.runners()
-        finally:
-            store.close()
         lives = ", ".join(f"{life.proc.pid}:{life.point}" for life in self.lives)
         return f"sent {len(self.sent)}; runs {dict(runs)}; lives {lives}; runners {runners}"
 
     def _budget(self) -> int:
-        return self.rng.randint(1, 4)
+        return self.rng.randint(1, 2)
 
     def _point(self) -> str:
         # the first lives visit every point once, then the points are drawn at random
@@ -173,9 +187,9 @@ class Fleet:
         env = dict(self.env)
         if point != "outside":
             most = {"claim": 3, "claimed": 1, "run-ending": 2, "run-ended": 2}
-            env["DURABLE_TEST_CRASH_AT"] = f"{point}:{self.rng.randint(1, most.get(point, 4))}"
+            env["DURABLE_TEST_CRASH_AT"] = f"{point}:{self.rng.randint(1, most.get(point, 3))}"
         cmd = [str(DURABLE), "worker", str(FLOW), "--database-url", self.url]
-        cmd += ["--lease", str(self.lease)]
+        cmd += ["--lease", str(self.lease), "--concurrency", str(self.concurrency)]
         err = self.work / f"worker-{self._lives_started}.err"
         # stderr to a file: a pipe nobody reads would stop a talkative worker when it fills
         with err.open("wb") as sink:
@@ -185,12 +199,16 @@ class Fleet:
         self.report.starts += 1
         self.lives.append(Life(proc, point, err, time.monotonic()))
 
-    def _kill_from_outside(self) -> None:
+    def _kill_from_outside(self, *, paused: bool) -> None:
         live = [life for life in self.lives if life.proc.poll() is None]
+        if paused:  # a worker up for a while, unarmed if any (an armed one waits for its point)
+            live = [life for life in live if life.started < time.monotonic() - PAUSE_S]
+            live = [life for life in live if life.point == "outside"] or live
+        else:  # the worker that ran the latest side effect: a kill that interrupts work
+            live = [life for life in live if life.proc.pid == self.ledger.last_pid()] or live
         if not live:
             return
-        unarmed = [life for life in live if life.point == "outside"]
-        life = self.rng.choice(unarmed or live)
+        life = self.rng.choice(live)
         at = time.time()
         life.proc.send_signal(signal.SIGKILL)
         life.proc.wait(30)
@@ -214,6 +232,7 @@ class Fleet:
             point = "outside"
         assert at is not None, f"worker {life.proc.pid} was killed, and not by us"
         self.report.kills[point] += 1
+        self._last_kill = time.monotonic()
         self.ledger.note_death(life.proc.pid, at)
 
     def _restart(self) -> None:
@@ -279,11 +298,8 @@ class Fleet:
 
     def _serving(self) -> set[int]:
         """The pids of the workers that hold a lease (they handle SIGTERM from then on)."""
-        store = self._open()
-        try:
+        with self._journal() as store:
             return {info["pid"] for info in store.leases.runners().values() if info["live"]}
-        finally:
-            store.close()
 
     def _registered(self) -> bool:
         """Whether every live worker holds a lease."""
@@ -291,12 +307,9 @@ class Fleet:
         return all(life.proc.pid in serving for life in self.lives)
 
     def _finished(self) -> bool:
-        store = self._open()
-        try:
+        with self._journal() as store:
             runs = list(store.list_runs())
             queued = store.queued_count()
-        finally:
-            store.close()
         return len(runs) >= len(self.sent) and not queued and all(r.finished for r in runs)
 
 
@@ -310,3 +323,4 @@ def run_fleet(work: Path, url: str, **kwargs: Any) -> Report:
             if life.proc.poll() is None:
                 life.proc.kill()
                 life.proc.wait()
+        fleet.close()

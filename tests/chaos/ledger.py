@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,13 +107,16 @@ def _read_lines(path: Path) -> list[list[str]]:
 class Ledger:
     """A campaign's logs, what they say, and the audit against the journal."""
 
-    def __init__(self, work: Path, *, runs: int, steps: int, open_store: Callable[[], Any]):
-        """The logs live in `work`; `open_store()` opens the journal (None while it is absent)."""
+    def __init__(
+        self, work: Path, *, runs: int, steps: int, journal: Callable[[], ContextManager[Any]]
+    ) -> None:
+        """The logs live in `work`; `with journal() as store` reads the journal (store is None
+        while there is none)."""
         self.effects = work / "effects.log"
         self.kill_log = work / "kills.log"
         self.refusal_log = work / "refused.log"
         self.runs, self.steps = runs, steps
-        self._open = open_store
+        self._journal = journal
         self.inside: Counter[Step] = Counter()  # kills inside each step
 
     def env(self) -> dict[str, str]:
@@ -145,6 +149,16 @@ class Ledger:
                 found[(tag, int(index))] += 1
         return found
 
+    def last_pid(self) -> int | None:
+        """The process that ran the latest side effect."""
+        try:
+            with self.effects.open("rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - 200))
+                last = log.read().splitlines()[-1].split()
+        except (FileNotFoundError, IndexError):
+            return None
+        return int(last[2]) if len(last) > 2 else None
+
     def refusals(self) -> Counter[Step]:
         """Step results refused to a runner whose lease was revoked, per step."""
         return Counter((tag, int(index)) for tag, index, *_ in _read_lines(self.refusal_log))
@@ -153,17 +167,12 @@ class Ledger:
         """The steps whose result is in the journal, each with the time it ended (epoch ms,
         as the runner that ran it stamped it before committing)."""
         done: dict[Step, int] = {}
-        store = self._open()
-        if store is None:
-            return done
-        try:
-            for run in store.list_runs():
+        with self._journal() as store:
+            for run in store.list_runs() if store is not None else ():
                 tag = run.event["data"]["tag"]
                 for step in store.load_steps(run.id):
                     if step.status == "completed":
                         done[(tag, int(step.id[1:].split(":")[0]))] = step.ended_at or 0
-        finally:
-            store.close()
         return done
 
     def journaled(self) -> set[Step]:
@@ -197,9 +206,8 @@ class Ledger:
     def audit(self, rep: Report, sent: list[str]) -> None:
         """Hold the journal and the logs against the promises; fill `rep` in."""
         rep.events_sent = len(sent)
-        store = self._open()
-        assert store is not None, "no journal at all"
-        try:
+        with self._journal() as store:
+            assert store is not None, "no journal at all"
             runs = list(store.list_runs())
             rep.still_queued = store.queued_count()
             per_event = Counter(run.event["id"] for run in runs)
@@ -208,8 +216,6 @@ class Ledger:
             rep.events_duplicated += sum(1 for e in per_event if e not in set(sent))
             for run in runs:
                 self._audit_run(rep, store, run)
-        finally:
-            store.close()
         ran = self.executions()
         refused = self.refusals()
         rep.refused = sum(refused.values())
