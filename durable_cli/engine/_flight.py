@@ -40,6 +40,7 @@ class Flight:
         self._landed: collections.deque[tuple[Any, ...]] = collections.deque()
         self._landing = False  # a call to take the landed verdicts is on its way to the loop
         self._drained: list[asyncio.Future[None]] = []
+        self._child_done: set[str] = set()  # parents in flight whose child run ended meanwhile
 
     @property
     def landed(self) -> int:
@@ -229,6 +230,14 @@ class Flight:
         engine = self.engine
         if engine.schedule.land(run_id):
             engine.push(run_id)
+        if run_id in self._child_done:
+            self._child_done.discard(run_id)
+            try:
+                self._requeue_parent(run_id)
+            except LeaseLost:
+                engine.upkeep.lease_lost()
+            except Exception as exc:
+                self._fault(run_id, exc)
         if not engine.schedule.active:
             for waiter in self._drained:
                 if not waiter.done():
@@ -245,12 +254,12 @@ class Flight:
         engine.timers.cancel(f"{TIMER_PREFIX}finish/{run.id}")
         store = engine.store
         if run.parent:
-            parent = store.get_run(run.parent["run"])
-            if parent is not None and not parent.finished:
-                parent.meta["resume"] = True
-                parent.status = "queued"
-                store.save_run(parent)
-                engine.push(parent.id)
+            if run.parent["run"] in engine.schedule.active:
+                # the parent has not written its hold yet, and that write would bury a queued
+                # status written now: it is requeued when it lands
+                self._child_done.add(run.parent["run"])
+            else:
+                self._requeue_parent(run.parent["run"])
         if verdict.status == "failed" and fn.options.on_failure is not None:
             handler = engine.registry.get(f"{fn.id}-failure")
             if handler is not None:
@@ -262,6 +271,16 @@ class Flight:
                     store.create_runs([failure])
                 engine.emit_run(failure, "queued")
                 engine.push(failure.id)
+
+    def _requeue_parent(self, parent_id: str) -> None:
+        """A child run ended: its waiting parent goes again, to settle its `invoke` step."""
+        engine = self.engine
+        parent = engine.store.get_run(parent_id)
+        if parent is not None and not parent.finished:
+            parent.meta["resume"] = True
+            parent.status = "queued"
+            engine.store.save_run(parent)
+            engine.push(parent.id)
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait for runs in flight to reach their next journal point."""
