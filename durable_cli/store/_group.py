@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 
 from ..errors import LeaseLost
+from . import _fence
 
 __all__ = ["GroupCommit", "Row", "upsert_rows"]
 
@@ -49,8 +50,7 @@ _FENCED_COLUMNS = (
     " column3 FROM (VALUES "
 )
 _FENCED_ROW = "(?, ?, ?)"
-_FENCE = ") WHERE EXISTS (SELECT 1 FROM Cache WHERE key = ? AND raw = 1 AND tag = ?)"
-_HOLDS_FENCE = "SELECT 1 FROM Cache WHERE key = ? AND raw = 1 AND tag = ?"
+_FENCE = ")" + _fence.EXISTS
 
 Fence = tuple[str, str] | None  # the lease row's key and the token it must hold
 
@@ -145,7 +145,7 @@ class GroupCommit:
             for item in batch:
                 item.written = [True] * len(item.rows)
             return
-        if fence is not None and con.execute(_HOLDS_FENCE, fence).fetchone() is None:
+        if fence is not None and con.execute(_fence.HOLDS, fence).fetchone() is None:
             for item in batch:  # nothing was written: the lease went to another runner
                 item.error = LeaseLost(f"lease {fence[0]} was revoked: write refused")
             return

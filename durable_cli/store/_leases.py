@@ -11,9 +11,10 @@ A run names its owner (`RunRecord.owner`); a runner's lease is its `rn/` row, re
 works. A runner's row holds for all the runs it owns, so renewing costs one write however many
 runs it holds. A run is taken from a runner only by revoking that runner's row (its lease ran
 out, or its process is gone), and every write a runner makes is fenced by that row: the
-group-committed upsert carries `WHERE EXISTS (row with my token)`, and each transaction checks
-it once after BEGIN. A runner that was paused past its lease therefore can't write beside the
-run's new owner: its next write raises `LeaseLost`.
+group-committed upsert carries `WHERE EXISTS (my token)`, and each transaction checks it once
+after BEGIN; the token itself lives in a table of its own (`_fence` says why). A runner that
+was paused past its lease therefore can't write beside the run's new owner: its next write
+raises `LeaseLost`.
 
 Suspended runs have no owner; their due time is claimed like an event, by whichever runner
 comes first, in a transaction that re-checks the run, so a timer fires once.
@@ -78,6 +79,7 @@ class Leases:
         token = f"{runner_id}:{time.monotonic_ns()}"
         with rows.transaction(fenced=False):
             rows.put(f"rn/{runner_id}", self._entry(token, lease_ms), tag=token)
+            rows.set_fence_token(f"rn/{runner_id}", token)
         self.runner_id, self._token = runner_id, token
         rows.fence = (f"rn/{runner_id}", token)
 
@@ -99,6 +101,7 @@ class Leases:
             with rows.transaction(fenced=False):
                 if rows.holds_fence():
                     rows.delete(f"rn/{self.runner_id}")
+                    rows.drop_fence_token(f"rn/{self.runner_id}")
         rows.fence = None
         self.runner_id = self._token = None
 
@@ -125,6 +128,7 @@ class Leases:
                 live.add(runner_id)
             else:
                 rows.delete(f"rn/{runner_id}")
+                rows.drop_fence_token(f"rn/{runner_id}")
         return live
 
     def take_over(self, statuses: Iterable[str], limit: int | None = None) -> list[RunRecord]:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import LeaseLost
+from . import _fence
 from ._codec import MissingValueFile
 from ._guard import retry_busy
 from ._open import JournalCache
@@ -24,7 +25,6 @@ from ._open import JournalCache
 __all__ = ["Rows", "after"]
 
 _GONE = object()  # a row another process removed between the query and the read
-_HOLDS = "SELECT 1 FROM Cache WHERE key = ? AND raw = 1 AND tag = ?"
 
 
 def after(prefix: str) -> str:
@@ -51,7 +51,17 @@ class Rows:
     def holds_fence(self) -> bool:
         """Whether the lease row this store's writes are fenced by is still ours."""
         fence = self.fence
-        return fence is None or self.cache.sql(_HOLDS, fence).fetchone() is not None
+        return fence is None or self.cache.sql(_fence.HOLDS, fence).fetchone() is not None
+
+    def set_fence_token(self, key: str, token: str) -> None:
+        """Inside a transaction: make `token` the one the writes fenced by `key` must carry."""
+        self.cache.sql(_fence.CREATE)
+        self.cache.sql(_fence.SET, (key, token))
+
+    def drop_fence_token(self, key: str) -> None:
+        """Inside a transaction: revoke the lease `key`, so writes fenced by it are refused."""
+        self.cache.sql(_fence.CREATE)  # a store that never registered may revoke another's
+        self.cache.sql(_fence.DROP, (key,))
 
     @contextlib.contextmanager
     def transaction(self, *, fenced: bool = True) -> Iterator[None]:
