@@ -98,7 +98,9 @@ class StepView(VerticalScroll, can_focus=True):
         if kind is WAIT and held:
             parts.append(Text("At the timeout the wait returns None.", style="dim"))
         if status == "completed" or step.get("output") is not None:
-            parts += [_heading("Output"), json_block(step.get("output"))]
+            typed = meta.get("type")  # a typed step's value shows as its JSON, named by its type
+            parts += [_heading(f"Output ({typed})" if typed else "Output")]
+            parts.append(json_block(step.get("output")))
         if step.get("error"):
             parts += [_heading("Error"), *_error(step["error"], st)]
         log = [] if held else step.get("attempt_log") or []
