@@ -12,8 +12,12 @@ from ..store import PendingFailure, RunRecord, StepRecord, Store, failure_key, n
 from ._events import MAX_EVENT_BYTES, STEP_ID, make_event
 from ._events import now_ms as _wall_ms
 
+# the flags naming the functions whose new runs start in step mode: a prefix, then the function id
+STEP_MODE_FLAGS = "stepmode/"
+
 __all__ = [
     "MAX_EVENT_BYTES",
+    "STEP_MODE_FLAGS",
     "cancel_run",
     "clear_all_failures",
     "clear_failure",
@@ -251,7 +255,7 @@ def set_step_mode(
         run.step_mode = on
         store.save_run(run)
     elif function_id is not None:
-        store.set_flag(f"stepmode/{function_id}", True if on else None)
+        store.set_flag(STEP_MODE_FLAGS + function_id, True if on else None)
     else:
         raise InputError("say which run or which function")
     store.notify()

@@ -39,7 +39,7 @@ class Intake:
         """A queued run of `fn` for `event` (not yet stored), owned by this runner."""
         engine = self.engine
         now = engine.clock.now_ms()
-        key = f"stepmode/{fn.id}"
+        key = actions.STEP_MODE_FLAGS + fn.id
         step_mode = engine.store.get_flag(key) if step_modes is None else step_modes.get(key)
         run = RunRecord(
             id=new_id(now),
@@ -101,7 +101,7 @@ class Intake:
         store = engine.store
         resumed: list[str] = []
         if store.has_queued():
-            modes = store.flags("stepmode/")  # once per batch, not once per run
+            modes = store.flags(actions.STEP_MODE_FLAGS)  # once per batch, not once per run
             waits: list[bool] = []
 
             def plan(event: dict[str, Any]) -> list[RunRecord]:

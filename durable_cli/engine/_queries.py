@@ -122,7 +122,7 @@ def run_counts(store: Store, function_ids: Iterable[str]) -> dict[str, int]:
 
 def step_modes(store: Store) -> set[str]:
     """The functions whose new runs start in step mode."""
-    prefix = "stepmode/"
+    prefix = actions.STEP_MODE_FLAGS
     return {key[len(prefix) :] for key, on in store.flags(prefix).items() if on}
 
 
