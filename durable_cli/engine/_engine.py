@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor
 from typing import Any
 
 from ..errors import LeaseLost
@@ -60,6 +61,7 @@ class Engine:
         listeners: list[Listener] | None = None,
         interceptor: StepInterceptor | None = None,
         lease_s: float = DEFAULT_LEASE_S,
+        workers: Executor | None = None,
     ) -> None:
         """Bind to a store and a registry of loaded functions.
 
@@ -69,6 +71,9 @@ class Engine:
 
         `lease_s`: how long this runner keeps its runs when it stops renewing its lease (it
         renews every third of that while it serves); then another runner takes them over.
+
+        `workers`: the threads `def` handlers run on (the caller keeps and shuts them down;
+        the testing helper reuses its threads, and their connections, across calls).
         """
         self.store = store
         self.journal = LoopJournal(store)  # async handlers' writes, shared per turn of the loop
@@ -82,7 +87,7 @@ class Engine:
         self.cron = CronScheduler(self)
         self.services = StepServices(self)
         self.intake = Intake(self)
-        self.flight = Flight(self, max(1, concurrency))
+        self.flight = Flight(self, max(1, concurrency), workers)
         self.controls = Controls(self)
         self.upkeep = Upkeep(self)
         self._listeners: list[Listener] = list(listeners or ())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LeaseLost, StateError
@@ -30,12 +30,14 @@ Ready = tuple[Function, RunRecord, bool]  # a run about to start; True: new, no 
 class Flight:
     """Dispatch, the worker side of a run, landing, and what follows a verdict."""
 
-    def __init__(self, engine: Engine, concurrency: int) -> None:
-        """Run at most `concurrency` runs of `engine` at once."""
+    def __init__(self, engine: Engine, concurrency: int, workers: Executor | None = None) -> None:
+        """Run at most `concurrency` runs of `engine` at once, on `workers` if given (the
+        caller's to shut down), else on worker threads of its own."""
         self.engine = engine
         self.concurrency = concurrency
         self.stopping = False
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="durable-step")
+        self._own_pool = workers is None
+        self._pool = workers or ThreadPoolExecutor(concurrency, thread_name_prefix="durable-step")
         self._tasks: set[asyncio.Task[Any]] = set()  # async handlers in flight
         self._landed: collections.deque[tuple[Any, ...]] = collections.deque()
         self._landing = False  # a call to take the landed verdicts is on its way to the loop
@@ -293,4 +295,5 @@ class Flight:
     def close(self) -> None:
         """Start nothing more; worker threads finish their current step in the background."""
         self.stopping = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._own_pool:
+            self._pool.shutdown(wait=False, cancel_futures=True)

@@ -22,7 +22,7 @@ from . import _observe
 from ._faults import Interceptor
 from ._read import read_result
 from ._results import ReplayResult
-from ._scratch import scratch_store
+from ._scratch import scratch
 from ._serve import off_loop, serve_until_idle
 
 __all__ = ["replay"]
@@ -88,15 +88,19 @@ class _Watch:
 def _execute(fn: Function, registry: Registry, exported: Any, timeout: float) -> ReplayResult:
     recorded: RunRecord = exported.run
     steps: list[StepRecord] = exported.steps
-    with scratch_store() as store:
+    with scratch() as bench:
+        store = bench.store
         clock = VirtualClock(recorded.started_at or recorded.created_at or None)
         icpt = Interceptor(None, None)
         icpt.run_id = recorded.id
         watch = _Watch(recorded.id)
-        engine = Engine(store, registry, clock=clock, interceptor=icpt, listeners=[watch])
+        engine = Engine(
+            store, registry, clock=clock, interceptor=icpt, listeners=[watch], workers=bench.workers
+        )
         _seed(store, exported, clock.now_ms())
         serve_until_idle(
             engine,
+            bench.loop,
             recorded.id,
             timeout,
             f"replay: {fn.id!r}",

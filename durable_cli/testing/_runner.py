@@ -13,13 +13,13 @@ from ..engine import CRON_EVENT, Engine, Registry, VirtualClock, actions, next_t
 from ..engine._tracing import add_trace
 from ..sdk import Event, Function
 from ..sdk._typed import plain_data
-from ..store import RunRecord, Store, new_id
+from ..store import RunRecord, new_id
 from . import _observe
 from ._faults import Interceptor
 from ._feed import EventFeeder
 from ._read import read_result
 from ._results import RunResult
-from ._scratch import scratch_store
+from ._scratch import Bench, scratch
 from ._serve import off_loop, serve_until_idle
 
 __all__ = ["run_function"]
@@ -143,14 +143,19 @@ def _event_fields(fn: Function, data: Any, event: Any) -> dict[str, Any]:
 
 def _execute(plan: _Plan) -> RunResult:
     """Create the run on a fresh journal, serve the engine until it is idle, read the result."""
-    with scratch_store(plan.state_dir) as store:
-        return _serve(plan, store)
+    with scratch(plan.state_dir) as bench:
+        return _serve(plan, bench)
 
 
-def _serve(plan: _Plan, store: Store) -> RunResult:
-    clock = VirtualClock(plan.start_ms)
+def _serve(plan: _Plan, bench: Bench) -> RunResult:
+    store, clock = bench.store, VirtualClock(plan.start_ms)
     engine = Engine(
-        store, plan.registry, clock=clock, interceptor=plan.interceptor, listeners=[plan.feeder]
+        store,
+        plan.registry,
+        clock=clock,
+        interceptor=plan.interceptor,
+        listeners=[plan.feeder],
+        workers=bench.workers,
     )
     fields = plan.event
     if fields["name"] == CRON_EVENT and plan.fn.options.cron and fields["data"] is None:
@@ -167,17 +172,31 @@ def _serve(plan: _Plan, store: Store) -> RunResult:
         fields["name"], fields["data"], event_id=fields["id"], ts=fields["ts"] or now
     )
     add_trace(event)  # the caller's span, if any, is the run's parent (as for `send`)
+    # the engine's lease first, so the run is its own from the start, as a run the engine
+    # makes from an event is: it then starts with no claim and no read of the journal
+    owner = engine.lease.start()
     run = RunRecord(
-        id=new_id(now), function=plan.fn.id, event=event, status="queued", created_at=now
+        id=new_id(now),
+        function=plan.fn.id,
+        event=event,
+        status="queued",
+        created_at=now,
+        owner=owner,
     )
     plan.interceptor.run_id = plan.feeder.run_id = run.id
     plan.feeder.engine = engine
-    with store.batch():
-        # recorded, not queued: only `fn` runs for it, whatever else shares its trigger
-        store.put_event(event, queue=False)
-        store.create_runs([run])
+    try:
+        with store.batch():
+            # recorded, not queued: only `fn` runs for it, whatever else shares its trigger
+            store.put_event(event, queue=False)
+            store.create_runs([run])
+    except BaseException:
+        engine.close()  # gives the lease up
+        raise
+    engine.schedule.keep_fresh(run)
     serve_until_idle(
         engine,
+        bench.loop,
         run.id,
         plan.timeout,
         f"run_function: {plan.fn.id!r}",

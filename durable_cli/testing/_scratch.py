@@ -1,15 +1,20 @@
-"""Throw-away journals for `run_function` and `replay`: a real state dir each, made cheaply.
+"""Throw-away journals for `run_function` and `replay`: a blank one for each call, set up once.
 
-Creating a journal is most of what a throw-away state dir used to cost per call: diskcache
-writes its settings row by row, each a commit (and on a disk, a sync). So a process builds one
-blank journal, the usual way, the first time it needs one, and every call gets a byte copy of it
-in a folder of its own: the same file format, checks and store code as any state dir, isolated
-from every other call (no run, flag or budget of one call is seen by the next). The folders live
-in memory (`/dev/shm`) where the system has it, so nothing waits for a disk.
+Setting a journal up was most of what a call cost, over and over: the state dir's checks, an
+SQLite connection per thread (each reads diskcache's settings and sets its pragmas), the
+engine's worker threads (each opening a connection of its own) and an event loop. So a process
+keeps "benches": each a real state dir in memory (`/dev/shm`, where the system has it) with its
+store open, the worker threads the engine runs `def` handlers on, and an event loop. A call
+takes a bench no other call is using (calls from several threads take several benches) and
+hands it back wiped to the blank journal's rows: the same file format, checks and store code
+as any state dir, and no run, event, flag, lease or budget of one call is seen by the next. A
+call that did not end cleanly (a timeout, whose handler may still be running in a worker
+thread; a Ctrl-C) closes its bench instead of handing it back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import os
@@ -17,75 +22,114 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from ..store import Store, open_store
+from ._blank import Blank
 
-__all__ = ["scratch_store"]
+__all__ = ["Bench", "scratch"]
 
 _SHM = "/dev/shm"
+_KEEP = 8  # idle benches kept per process: as many as calls that ran at once, up to this
+_WORKERS = 16  # the engine's default concurrency: every run it may start gets a thread
 _lock = threading.Lock()
-_root: dict[int, str] = {}  # process id -> this process's scratch folder (a fork makes its own)
+_idle: dict[int, list[Bench]] = {}  # process id -> its idle benches (a fork starts with none)
+_roots: dict[int, str] = {}  # process id -> the folder its benches' state dirs live in
+
+
+@dataclass
+class Bench:
+    """What one `run_function` call runs on: a store, the engine's worker threads, a loop."""
+
+    store: Store
+    workers: ThreadPoolExecutor
+    loop: asyncio.AbstractEventLoop
+    blank: Blank | None = None  # how to wipe the store back (None: a state dir the user keeps)
+
+    def close(self) -> None:
+        """Stop the threads (a step still running finishes in the background), close the rest."""
+        self.workers.shutdown(wait=False, cancel_futures=True)
+        _cancel_tasks(self.loop)
+        self.loop.close()
+        path = self.store.path
+        self.store.close()
+        if self.blank is not None:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def scratch_store(state_dir: str | None = None) -> Iterator[Store]:
-    """A store on `state_dir` (kept), or on a fresh copy of a blank journal (removed after)."""
+def scratch(state_dir: str | None = None) -> Iterator[Bench]:
+    """A bench on `state_dir` (kept, the bench closed after), or an idle blank one (wiped and
+    kept for the next call when the call ends cleanly)."""
     if state_dir is not None:
-        store = open_store(state_dir)
+        bench = _new_bench(open_store(state_dir), None)
         try:
-            yield store
+            yield bench
         finally:
-            store.close()
+            bench.close()
         return
-    folder = _fresh_copy()
+    bench = _take()
+    try:
+        yield bench
+    except BaseException:
+        bench.close()
+        raise
+    _give_back(bench)
+
+
+def _take() -> Bench:
+    pid = os.getpid()
+    with _lock:
+        idle = _idle.get(pid)
+        if idle:
+            return idle.pop()
+    folder = tempfile.mkdtemp(prefix="run-", dir=_process_root())  # owner-only, as it must be
     try:
         store = open_store(folder)
-        # a journal that lives for one call needs no thread copying its WAL back while it runs
-        # (a runner's busy writers do): SQLite's own checkpoints and the close fold it in
-        store.checkpoints.close()
-        try:
-            yield store
-        finally:
-            store.close()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _fresh_copy() -> str:
-    """A new folder holding a copy of this process's blank journal."""
-    root = _process_root()
-    blank = os.path.join(root, "blank")
-    if not os.path.isdir(blank):  # first use (or something cleaned the temp dir): build it
-        with _lock:
-            if not os.path.isdir(blank):
-                _build_blank(blank)
-    folder = tempfile.mkdtemp(prefix="run-", dir=root)  # owner-only, as a state dir must be
-    for name in os.listdir(blank):
-        shutil.copy2(os.path.join(blank, name), os.path.join(folder, name))
-    return folder
-
-
-def _build_blank(blank: str) -> None:
-    """Create a journal through the store, then close it (which folds its WAL into the file)."""
-    building = tempfile.mkdtemp(prefix="building-", dir=os.path.dirname(blank))
-    try:
-        open_store(building).close()
-        os.rename(building, blank)
     except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
+    # a journal that lives for one call at a time needs no thread copying its WAL back while
+    # it runs (a runner's busy writers do): SQLite's own checkpoints and the wipe fold it in
+    store.checkpoints.close()
+    return _new_bench(store, Blank(store))
+
+
+def _new_bench(store: Store, blank: Blank | None) -> Bench:
+    workers = ThreadPoolExecutor(_WORKERS, thread_name_prefix="durable-step")
+    return Bench(store, workers, asyncio.new_event_loop(), blank)
+
+
+def _give_back(bench: Bench) -> None:
+    """Wipe the bench and keep it, or close it (it can't be wiped, a task of the call is still
+    on its loop, or enough benches are idle)."""
+    try:
+        assert bench.blank is not None
+        bench.blank.restore()
+    except BaseException:
+        bench.close()
+        raise
+    if asyncio.all_tasks(bench.loop):
+        bench.close()
+        return
+    pid = os.getpid()
+    with _lock:
+        idle = _idle.setdefault(pid, [])
+        if len(idle) < _KEEP:
+            idle.append(bench)
+            return
+    bench.close()
 
 
 def _process_root() -> str:
     pid = os.getpid()
-    root = _root.get(pid)
-    if root is None or not os.path.isdir(root):
-        with _lock:
-            root = _root.get(pid)
-            if root is None or not os.path.isdir(root):
-                root = tempfile.mkdtemp(prefix="durable-test-", dir=_base())
-                _root[pid] = root
-                atexit.register(_remove, pid, root)
+    with _lock:
+        root = _roots.get(pid)
+        if root is None or not os.path.isdir(root):
+            root = tempfile.mkdtemp(prefix="durable-test-", dir=_base())
+            _roots[pid] = root
+            atexit.register(_remove, pid, root)
     return root
 
 
@@ -97,5 +141,24 @@ def _base() -> str | None:
 
 
 def _remove(pid: int, root: str) -> None:
-    if os.getpid() == pid:  # a forked child exits with its parent's folder still in use
-        shutil.rmtree(root, ignore_errors=True)
+    if os.getpid() != pid:  # a forked child exits with its parent's benches still in use
+        return
+    with _lock:
+        idle = _idle.pop(pid, [])
+    for bench in idle:
+        with contextlib.suppress(Exception):
+            bench.close()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _cancel_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is left on `loop` and let it unwind, as `asyncio.run` does before closing."""
+    if loop.is_closed() or loop.is_running():
+        return
+    tasks = asyncio.all_tasks(loop)
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    with contextlib.suppress(BaseException):
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))

@@ -27,13 +27,18 @@ def off_loop(work: Callable[[], _T]) -> _T:
 
 
 def serve_until_idle(
-    engine: Engine, run_id: str, timeout: float, what: str, timeline: Callable[[], str]
+    engine: Engine,
+    loop: asyncio.AbstractEventLoop,
+    run_id: str,
+    timeout: float,
+    what: str,
+    timeline: Callable[[], str],
 ) -> None:
-    """Serve `engine` from the queued run `run_id` until nothing can progress, then close it;
-    a TimeoutError after `timeout` seconds of wall time names `what` and shows the tail of
-    `timeline()`."""
+    """Serve `engine` on `loop` (not running, and kept open) from the queued run `run_id` until
+    nothing can progress, then close the engine; a TimeoutError after `timeout` seconds of wall
+    time names `what` and shows the tail of `timeline()`."""
     try:
-        asyncio.run(asyncio.wait_for(_serve(engine, run_id), timeout))
+        loop.run_until_complete(asyncio.wait_for(_serve(engine, run_id), timeout))
     except TimeoutError:
         lines = timeline().splitlines()
         if len(lines) > _TIMELINE_TAIL + 1:  # a runaway loop: its latest steps tell the story

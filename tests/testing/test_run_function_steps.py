@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -244,15 +243,6 @@ def test_a_run_that_never_ends_times_out_with_its_latest_steps() -> None:
     # where the timeout caught the run varies; that it shows the latest ticks does not
     assert "tick:" in last_step and "[sleep" in last_step
     assert end.strip() in ("run running", "run sleeping")
-
-
-def test_the_throw_away_state_dir_is_removed(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-
-    result = run_function(charge, {"user": "u1"})
-
-    assert result.status == "completed"
-    assert os.listdir(tmp_path) == []
 
 
 def test_state_dir_keeps_the_journal(tmp_path) -> None:
