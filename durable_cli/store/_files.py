@@ -332,7 +332,9 @@ def lock_runner(path: str) -> int:
         pid = int(holder) if holder.isdigit() else None
         who = f"process {pid}" if pid else "another process"
         raise StateLockedError(
-            f"{path}: {who} is already running `durable dev` on this state dir", pid
+            f"{path}: {who} is already running this state dir (one `durable dev` or"
+            " `durable worker` at a time)",
+            pid,
         ) from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)

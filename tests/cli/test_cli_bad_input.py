@@ -158,3 +158,5 @@ def test_second_runner_names_the_process_holding_the_state_dir(used):
     wait_until(lambda: "durable dev:" in first.stderr, what="the first runner's banner")
     done = used.cli("dev", "--headless", "--until-idle", "--no-watch")
     _assert_refused(done, f"process {first.proc.pid}", "already running")
+    done = used.cli("worker", "--until-idle")  # a worker is refused the same way, and told so
+    _assert_refused(done, f"process {first.proc.pid}", "already running", "durable worker")
