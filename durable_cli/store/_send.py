@@ -35,8 +35,8 @@ from ._files import (
     prepare_dir,
     raw_reads_safe,
 )
-from ._group import upsert_rows
 from ._json import dumps, loads
+from ._upsert import upsert_rows
 
 __all__ = ["NAMES_INDEXED", "event_key", "name_key", "name_prefix", "put_event", "queue_key"]
 

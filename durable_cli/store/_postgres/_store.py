@@ -2,7 +2,7 @@
 
 The same records and JSON as the embedded store, in the tables of schema `durable` (`_schema`).
 Everything a runner writes is fenced by its lease (`_lease`, `_db`); a journal write is one
-statement (`_writes`), and writes from many threads at once share one (`_group`); the runner is
+statement (`_writes`), and writes from many threads at once share one (`.._batch`); the runner is
 woken by LISTEN/NOTIFY (`_wake`).
 """
 
@@ -14,11 +14,11 @@ from typing import Any
 
 import psycopg
 
+from .._batch import Batcher
 from .._json import dumps
 from .._records import RunRecord, StepRecord
 from ._connect import describe, mask, settings
 from ._db import Database
-from ._group import GroupCommit
 from ._lease import PgLeases
 from ._reads import list_runs, match_run_ids, prefix_range
 from ._schema import ensure_schema
@@ -41,7 +41,7 @@ class PostgresStore:
         self._db = Database(conninfo, describe(url), retry_s)
         self._db.first(lambda con: ensure_schema(con, create=create, where=describe(url)))
         self.leases = PgLeases(self._db)
-        self._group: GroupCommit[_Batch, list[bool]] = GroupCommit(self._write_batches)
+        self._group: Batcher[_Batch, list[bool]] = Batcher(self._write_batches)
         self._listener: Listener | None = None
 
     # -- plumbing ---------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""Group commit: concurrent writers share one statement instead of a round trip each.
+"""Group commit's queue: concurrent writers share one commit instead of paying for one each.
 
-When several threads journal at once, the first to arrive becomes the leader: it takes
-everything queued so far and commits it in one statement; the others sleep, each on its own
-lock, until their part is committed (or until one of them is made the next leader). Nobody goes
-on before its write is committed, and a commit wakes exactly the writers it carried.
+Both stores journal through it, each with its own commit (`_group` for SQLite,
+`_postgres/_store` for PostgreSQL). The first writer to arrive becomes the leader: it takes
+everything queued so far and commits it in one go; the others sleep, each on its own lock, until
+their part is committed (or until one of them is made the next leader). Nobody goes on before
+its write is committed, and a commit wakes exactly the writers it carried, never the whole crowd.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from ...errors import LeaseLost, StateError
+from ..errors import LeaseLost, StateError
 
-__all__ = ["GroupCommit"]
+__all__ = ["Batcher"]
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -34,7 +35,7 @@ class _Pending(Generic[Item, Result]):
         self.gate.acquire()  # released once: committed, or promoted to leader
 
 
-class GroupCommit(Generic[Item, Result]):
+class Batcher(Generic[Item, Result]):
     """Leader/follower batching of `commit(items) -> results`, one result per item."""
 
     def __init__(self, commit: Callable[[list[Item]], list[Result]]) -> None:
