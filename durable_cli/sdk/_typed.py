@@ -269,17 +269,7 @@ class _Walker:
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
         if origin in _UNIONS:
-            if value is None and _NONE in args:
-                return None
-            errors = []
-            for arg in args:
-                if arg is _NONE:
-                    continue
-                try:
-                    return self.encode(value, arg, here)
-                except TypeError as exc:
-                    errors.append(str(exc))
-            raise TypeError("; ".join(errors) or f"{here}: does not fit {type_name(tp)}")
+            return _first_fit(self.encode, value, tp, here, TypeError, TypeError)
         if origin in _SEQUENCES or _abc_name(origin) in _ABC_SEQUENCES:
             if not isinstance(value, list | tuple | set | frozenset):
                 raise TypeError(f"{here}: expected {type_name(tp)}, got {type(value).__name__}")
@@ -321,6 +311,30 @@ class _Walker:
         )
 
 
+def _first_fit(
+    convert: Callable[[Any, Any, str], Any],
+    value: Any,
+    union: Any,
+    where: str,
+    misfit: type[Exception] | tuple[type[Exception], ...],
+    raised: type[Exception],
+) -> Any:
+    """`convert(value, member, where)` by the first member of `union` it fits (None by an
+    Optional's None); when none fits, `raised` with every member's reason."""
+    args = typing.get_args(union)
+    if value is None and _NONE in args:
+        return None
+    errors = []
+    for arg in args:
+        if arg is _NONE:
+            continue
+        try:
+            return convert(value, arg, where)
+        except misfit as exc:
+            errors.append(str(exc))
+    raise raised("; ".join(errors) or f"{where}: does not fit {type_name(union)}")
+
+
 def _check_length(items: Any, args: tuple[Any, ...], where: str) -> None:
     if len(items) != len(args):
         raise TypeError(f"{where}: expected {len(args)} items, got {len(items)}")
@@ -349,17 +363,7 @@ def _decode(data: Any, tp: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in _UNIONS:
-        if data is None and _NONE in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is _NONE:
-                continue
-            try:
-                return _decode(data, arg, where)
-            except (TypeError, ValueError) as exc:
-                errors.append(str(exc))
-        raise ValueError("; ".join(errors) or f"{where}: does not fit {type_name(tp)}")
+        return _first_fit(_decode, data, tp, where, (TypeError, ValueError), ValueError)
     if origin in _SEQUENCES or _abc_name(origin) in _ABC_SEQUENCES:
         if not isinstance(data, list):
             raise ValueError(f"{where}: expected a list for {type_name(tp)}, got {data!r}")
