@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import closing
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +17,9 @@ from ._send import read_data
 from ._send import send as send_event
 from ._state import open_state
 
+if TYPE_CHECKING:
+    from ..store import Store
+
 __all__ = ["COMMANDS", "cancel", "continue_run", "fail", "replay", "send"]
 
 RunId = Annotated[str, typer.Argument(help="A run id or a unique prefix of one.")]
@@ -26,6 +30,8 @@ OneRun = Annotated[
         show_default=False,
     ),
 ]
+# --function, --status, --since and --dry-run: they pick many runs instead of one
+_Picks = tuple[str | None, list[str] | None, str | None, bool]
 
 
 def send(
@@ -91,16 +97,15 @@ def replay(
     Example: durable replay 01J9Z3K5 --from classify-document
     Example: durable replay --function process-uploaded-document --status failed --since 1h
     """
-    picks = {"--status": status, "--since": since, "--dry-run": dry_run}
-    many = check_one_or_many(run_id, function, picks)
-    if many is not None and from_step is not None:
-        raise InputError("--from replays one run from its step: give a RUN_ID, not --function")
-    new_data = read_data(data)
-    if many is not None:
-        act_on_many(many, (state_dir, database_url), verb="replay", dry_run=dry_run, data=new_data)
-        return
-    with closing(open_state(state_dir, database_url)) as store:
-        print(actions.replay_run(store, str(run_id), from_step, data=new_data).id)
+    _act_on_runs(
+        "replay",
+        run_id,
+        (function, status, since, dry_run),
+        (state_dir, database_url),
+        lambda store, run, new_data: actions.replay_run(store, run, from_step, data=new_data).id,
+        data=data,
+        refuse_many=None if from_step is None else "--from replays one run from its step",
+    )
 
 
 def cancel(
@@ -119,14 +124,13 @@ def cancel(
     Example: durable cancel 01J9Z3K5
     Example: durable cancel --function process-uploaded-document --status retrying --dry-run
     """
-    picks = {"--status": status, "--since": since, "--dry-run": dry_run}
-    many = check_one_or_many(run_id, function, picks)
-    if many is not None:
-        act_on_many(many, (state_dir, database_url), verb="cancel", dry_run=dry_run)
-        return
-    with closing(open_state(state_dir, database_url)) as store:
-        run = actions.cancel_run(store, str(run_id))
-    print(f"cancelled {run.id}")
+    _act_on_runs(
+        "cancel",
+        run_id,
+        (function, status, since, dry_run),
+        (state_dir, database_url),
+        lambda store, run, _: f"cancelled {actions.cancel_run(store, run).id}",
+    )
 
 
 def continue_run(
@@ -141,6 +145,34 @@ def continue_run(
     with closing(open_state(state_dir, database_url)) as store:
         run = actions.continue_run(store, run_id)
     print(f"continuing {run.id}")
+
+
+def _act_on_runs(
+    verb: str,
+    run_id: str | None,
+    picks: _Picks,
+    place: tuple[str | None, str | None],
+    one: Callable[[Store, str, Any], str],
+    *,
+    data: str | None = None,
+    refuse_many: str | None = None,
+) -> None:
+    """`verb` (cancel, replay) the run RUN_ID names, printing what `one(store, run id, the
+    --data read)` says, or with --function every run the options pick, a line each.
+    `refuse_many`: why an option given goes with one run only."""
+    function, status, since, dry_run = picks
+    many = check_one_or_many(
+        run_id, function, {"--status": status, "--since": since, "--dry-run": dry_run}
+    )
+    if many is not None and refuse_many is not None:
+        raise InputError(f"{refuse_many}: give a RUN_ID, not --function")
+    new_data = read_data(data)
+    if many is not None:
+        act_on_many(many, place, verb=verb, dry_run=dry_run, data=new_data)
+        return
+    with closing(open_state(*place)) as store:
+        said = one(store, str(run_id), new_data)
+    print(said)
 
 
 COMMANDS = {
