@@ -42,6 +42,11 @@ class EventFeeder:
         self.run_id: str | None = None
 
     @property
+    def listens(self) -> bool:
+        """Whether it has anything to send (else the engine needs no change stream for it)."""
+        return any(self._pending.values())
+
+    @property
     def unused(self) -> list[str]:
         """Event names with payloads no wait asked for."""
         return sorted(name for name, queue in self._pending.items() if queue)

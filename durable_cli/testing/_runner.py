@@ -154,7 +154,8 @@ def _serve(plan: _Plan, bench: Bench) -> RunResult:
         plan.registry,
         clock=clock,
         interceptor=plan.interceptor,
-        listeners=[plan.feeder],
+        # no listener when there is nothing to feed: the engine then builds no change per step
+        listeners=[plan.feeder] if plan.feeder.listens else [],
         workers=bench.workers,
     )
     fields = plan.event
