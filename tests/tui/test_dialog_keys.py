@@ -120,6 +120,6 @@ async def test_a_dialog_key_works_from_every_field(case: str, tmp_path: Path) ->
             await wait_for(pilot, lambda: dialog.focused is field, "the focus")  # noqa: B023
             where = f"{key} from {type(field).__name__}#{field.id}"
             await pilot.press(key)
-            await wait_for(pilot, lambda: happened(app, results), where, timeout=3)  # noqa: B023
+            await wait_for(pilot, lambda: happened(app, results), where, timeout=30)  # noqa: B023
             while len(app.screen_stack) > 1:
                 app.pop_screen()

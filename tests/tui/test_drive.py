@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_support import calls, settled, shown, wait_for
+from tui_support import calls, registered_failures, settled, shown, wait_for
 
 from durable_cli.engine import Engine
 from durable_cli.tui.app import DurableApp
@@ -77,6 +77,9 @@ async def test_fail_next_attempt_makes_that_step_retry(engine: Engine) -> None:
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: app.screen is main, "the modal to close")
         assert screen.step_id == "two"
+        # `n` pressed before the failure is registered would let the step run for real
+        [pending] = await registered_failures(pilot, engine)
+        assert (pending.step, pending.run) == ("two", main.detail.detail["id"])
         await pilot.press("n")
         await wait_for(pilot, lambda: _steps(main)["two"]["attempts"] == 1, "the failed attempt")
         two = _steps(main)["two"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import Input, RadioButton
-from tui_support import shown, wait_for
+from tui_support import registered_failures, shown, wait_for
 
 from durable_cli.engine import Engine
 from durable_cli.tui.app import DurableApp
@@ -53,7 +53,7 @@ async def test_a_completed_step_of_a_finished_run_is_prefilled(engine: Engine) -
         assert dialog.query_one("#scope-function", RadioButton).value
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: app.screen is main, "the dialog to close")
-        [pending] = engine.pending_failures()
+        [pending] = await registered_failures(pilot, engine)
         assert (pending.step, pending.function, pending.times) == ("two", "pipeline", 1)
 
 
@@ -101,7 +101,7 @@ async def test_a_completed_step_of_a_live_run_fails_new_runs_not_this_one(
         )
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: app.screen is main, "the dialog to close")
-        [pending] = engine.pending_failures()
+        [pending] = await registered_failures(pilot, engine)
         assert (pending.step, pending.function, pending.run) == ("one", "pipeline", None)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_support import shown, wait_for
+from tui_support import registered_failures, shown, wait_for
 
 from durable_cli.engine import Engine, actions
 from durable_cli.tui.app import DurableApp
@@ -67,7 +67,7 @@ async def test_an_every_attempt_failure_is_marked_and_removed_from_the_dialog(
         dialog.query_one("#fail-step").value = "two"
         await pilot.click("#every")
         await wait_for(pilot, lambda: app.screen is main, "the dialog to close")
-        [pending] = engine.pending_failures()
+        [pending] = await registered_failures(pilot, engine)
         assert (pending.step, pending.function, pending.every_attempt) == ("two", "pipeline", True)
 
         # marked where a user looks: the function's row and the step's view
@@ -101,7 +101,7 @@ async def test_an_every_attempt_failure_is_marked_and_removed_from_the_dialog(
         await wait_for(pilot, lambda: "pending: every attempt" in _words(note), "the note")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: app.screen is main, "the dialog to close")
-        assert engine.pending_failures() == []
+        await wait_for(pilot, lambda: engine.pending_failures() == [], "the failure's removal")
         await wait_for(
             pilot,
             lambda: "injected" not in _function_row(main, "pipeline"),

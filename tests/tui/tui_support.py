@@ -11,7 +11,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from durable_cli.engine import Engine
+from durable_cli.engine import Engine, PendingFailure
 from durable_cli.store import Attempt, RunRecord, StepRecord, Store
 from durable_cli.tui.app import DurableApp
 
@@ -64,10 +64,18 @@ def calls(engine: Engine) -> list[str]:
 
 
 async def wait_for(
-    pilot: Pilot[Any], condition: Callable[[], Any], what: str, timeout: float = 10.0
+    pilot: Pilot[Any], condition: Callable[[], Any], what: str, timeout: float = 30.0
 ) -> Any:
     """Let the app run until `condition()` is truthy (returned); fail after `timeout` seconds."""
     return await until(condition, timeout, what, pause=pilot.pause)
+
+
+async def registered_failures(pilot: Pilot[Any], engine: Engine) -> list[PendingFailure]:
+    """The pending injected failures, once there are any.
+
+    A dialog's answer reaches its screen's callback after the dialog has closed, so a failure
+    chosen in the fail dialog is registered a moment after the main screen is back."""
+    return await wait_for(pilot, engine.pending_failures, "the failure to be registered")
 
 
 def shown(widget: Widget) -> str:
@@ -240,7 +248,7 @@ def demo_app(engine: Engine) -> DurableApp:
     return DurableApp(engine, paths=["examples/document_pipeline.py"], serve=False)
 
 
-async def settled(pilot: Pilot[Any], timeout: float = 10.0) -> None:
+async def settled(pilot: Pilot[Any], timeout: float = 30.0) -> None:
     """Wait until the main screen has nothing to read and has applied what it read (a result
     it applies may ask for another read: it is settled when a pause leaves none asked for)."""
     main = pilot.app.main
