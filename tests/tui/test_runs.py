@@ -44,8 +44,14 @@ async def test_a_sent_event_run_appears_live_and_completes(engine: Engine) -> No
         await wait_for(
             pilot, lambda: main.runs.selected.status == "completed", "the run to complete"
         )
-        detail = main.detail.detail
-        assert detail is not None and detail["id"] == run.id
+        # the detail pane is read in a worker of its own: it may show the end a moment later
+        detail = await wait_for(
+            pilot,
+            lambda: (
+                (d := main.detail.detail) and d["id"] == run.id and d["status"] == "completed" and d
+            ),
+            "the detail pane to show the end",
+        )
         assert [s["id"] for s in detail["steps"]] == ["one", "two", "three"]
         assert all(s["status"] == "completed" for s in detail["steps"])
         assert detail["output"] == {"total": 3}
