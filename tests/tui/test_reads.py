@@ -172,6 +172,14 @@ async def test_a_read_that_fails_is_reported_and_the_app_goes_on(
         monkeypatch.setattr(
             app, "notify", lambda message, **kw: notices.append(f"{kw.get('title')}: {message}")
         )
+        # the screen's first look at the pending failures, a second after it mounts, reads the
+        # run asked for again: it must come before the failing read, or it would read it again
+        looked: list[Any] = []
+        told = main.functions.failures_changed
+        monkeypatch.setattr(
+            main.functions, "failures_changed", lambda pending: looked.append(1) or told(pending)
+        )
+        await wait_for(pilot, lambda: looked, "the first look at the pending failures")
         await settled(pilot)
         shown = main.detail.run_id
         store.fail = "load_steps"
