@@ -173,6 +173,11 @@ async def _serve(
     from ..engine import Reloader
 
     watcher = asyncio.ensure_future(Reloader(engine, names).run(stop)) if watch else None
+    if watcher is not None:
+        # the watcher's first turn imports watchfiles and arms the OS watch: let it run before
+        # the engine's first turn, which starts queued runs on worker threads at once; else a
+        # file saved as soon as those runs show (a slow import on a busy machine) goes unseen
+        await asyncio.sleep(0)
     try:
         await engine.serve(until_idle=until_idle, idle_wait=idle_wait, stop=stop)
     finally:

@@ -67,9 +67,8 @@ class DurableApp(App[int]):
         # collector's full passes, which otherwise stall the shared loop long enough to feel
         self.call_after_refresh(gc.freeze)
         if self.serve:
-            self._serve_worker = self.run_worker(
-                self._serve(), name="engine", group="engine", exit_on_error=False
-            )
+            # the reloader first: its first turn arms the OS watch before the engine's first
+            # turn starts queued runs, so a file saved as soon as they show is not missed
             if self.watch and self.paths:
                 self.run_worker(
                     Reloader(self.engine, self.paths).run(self.stop_event),
@@ -77,6 +76,9 @@ class DurableApp(App[int]):
                     group="engine",
                     exit_on_error=False,
                 )
+            self._serve_worker = self.run_worker(
+                self._serve(), name="engine", group="engine", exit_on_error=False
+            )
 
     async def _serve(self) -> None:
         await self.engine.serve(stop=self.stop_event)

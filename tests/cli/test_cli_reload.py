@@ -30,10 +30,14 @@ SOURCE = textwrap.dedent(
 )
 
 
-def _save(path: Path, body: str, tail: str = "") -> None:
+def _replace(path: Path, source: str) -> None:
     tmp = path.with_suffix(".swp")
-    tmp.write_text(SOURCE.format(body=body) + tail)
+    tmp.write_text(source)
     os.replace(tmp, path)  # as editors save: write aside, rename over
+
+
+def _save(path: Path, body: str, tail: str = "") -> None:
+    _replace(path, SOURCE.format(body=body) + tail)
 
 
 def _save_until(runner: Runner, path: Path, body: str, seen: str, tail: str = "") -> str:
@@ -98,11 +102,13 @@ def test_a_syntax_error_in_between_is_reported_and_the_old_code_keeps_retrying(p
     _finish(project, runner)
 
 
+# retries enough that the old code is still retrying when a reload lands on a busy machine
+
 RENAMED = textwrap.dedent(
     """
     import durable_cli as durable
 
-    @durable.function(id="renamed", trigger="ren/go", retries=100, backoff=lambda n: 0.1)
+    @durable.function(id="renamed", trigger="ren/go", retries=1000, backoff=lambda n: 0.1)
     def renamed(event, step):
         a = step.run("a", lambda: 1)
         b = step.run("{second}", lambda: 2)
@@ -119,10 +125,7 @@ def test_a_code_change_holds_the_run_until_continue(project: Project):
     project.send("ren/go")
     runner.wait_for_line(lambda line: " c  " in line and "retrying" in line)
     # b is renamed while c retries: the journal's b would otherwise be skipped over
-    fixed = RENAMED.format(second="b2", last="lambda: 3")
-    tmp = path.with_suffix(".swp")
-    tmp.write_text(fixed)
-    os.replace(tmp, path)
+    _replace(path, RENAMED.format(second="b2", last="lambda: 3"))
     held = runner.wait_for_line(lambda line: "code_changed" in line, timeout=30)
     assert "'b2'" in held and "'b'" in held
     (run,) = project.json("runs")
@@ -132,4 +135,41 @@ def test_a_code_change_holds_the_run_until_continue(project: Project):
     detail = project.json("show", run["id"])
     assert detail["output"] == 3
     assert [s["id"] for s in detail["steps"]] == ["a", "b", "c", "b2"]
+    assert runner.stop() in (0, 130)
+
+
+# imported by the runner at start (a folder put first on its PYTHONPATH): importing watchfiles
+# takes a while, as on a busy machine, which once left a save made meanwhile unseen
+SLOW_WATCHFILES = textwrap.dedent(
+    """
+    import sys
+    import time
+
+
+    class SlowWatchfiles:
+        def find_spec(self, name, path=None, target=None):
+            if name == "watchfiles":
+                time.sleep(2)
+            return None
+
+
+    sys.meta_path.insert(0, SlowWatchfiles())
+    """
+)
+
+
+def test_a_save_made_as_soon_as_the_first_run_shows_is_reloaded(project: Project):
+    project.add()
+    path = project.root / "renamed.py"
+    path.write_text(RENAMED.format(second="b", last="lambda: 1 / 0"))
+    project.send("ren/go")  # queued before the runner starts: its first turn starts the run
+    slow = project.root / "slow_import"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(SLOW_WATCHFILES)
+    paths = [str(slow), *filter(None, [project.env.get("PYTHONPATH")])]
+    runner = project.dev(str(path), PYTHONPATH=os.pathsep.join(paths))
+    runner.wait_for_line(lambda line: " c  " in line and "retrying" in line, timeout=30)
+    _replace(path, RENAMED.format(second="b2", last="lambda: 3"))  # once: the watcher is on
+    runner.wait_for_line(lambda line: "reloaded" in line, timeout=30)
+    runner.wait_for_line(lambda line: "code_changed" in line, timeout=30)
     assert runner.stop() in (0, 130)
