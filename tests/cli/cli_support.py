@@ -88,8 +88,17 @@ class Project:
         for name in ("calls.py", *names):
             shutil.copy(WORKFLOWS / name, self.root / name)
         if configure:
-            paths = ", ".join(f'"{n}"' for n in names)
-            (self.root / "pyproject.toml").write_text(f"[tool.durable]\npaths = [{paths}]\n")
+            self.configure(*names)
+
+    def configure(self, *paths: str) -> None:
+        """List workflow files (or folders) in pyproject.toml, as its only paths."""
+        listed = ", ".join(f'"{p}"' for p in paths)
+        (self.root / "pyproject.toml").write_text(f"[tool.durable]\npaths = [{listed}]\n")
+
+    def write_workflow(self, name: str, source: str) -> None:
+        """Write a workflow file `name` holding `source`; list it as pyproject.toml's only one."""
+        (self.root / name).write_text(source)
+        self.configure(name)
 
     def cli(self, *args: str, input: str | None = None, **env: str) -> subprocess.CompletedProcess:
         """Run `durable ARGS` to its end."""
@@ -134,6 +143,13 @@ class Project:
         code = runner.wait(60)
         assert code == 0, (code, runner.stderr)
         return runner
+
+    def kill_runners(self) -> None:
+        """Kill every runner this project started that is still running (at teardown)."""
+        for runner in self.runners:
+            if runner.proc.poll() is None:
+                runner.proc.kill()
+                runner.proc.wait(10)
 
     def calls(self, name: str) -> int:
         """How many times a test workflow's step really ran."""

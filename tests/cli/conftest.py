@@ -14,7 +14,4 @@ def project(tmp_path: Path) -> Iterator[Project]:
     """A fresh project folder; every runner it started is killed at the end."""
     proj = Project(tmp_path)
     yield proj
-    for runner in proj.runners:
-        if runner.proc.poll() is None:
-            runner.proc.kill()
-            runner.proc.wait(10)
+    proj.kill_runners()

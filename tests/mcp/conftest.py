@@ -24,9 +24,6 @@ def project(tmp_path: Path) -> Iterator[Project]:
     proj = Project(tmp_path)
     shutil.copy(WORKFLOWS / "calls.py", tmp_path / "calls.py")
     shutil.copy(HERE / "workflows" / "steps.py", tmp_path / "steps.py")
-    (tmp_path / "pyproject.toml").write_text('[tool.durable]\npaths = ["steps.py"]\n')
+    proj.configure("steps.py")
     yield proj
-    for runner in proj.runners:
-        if runner.proc.poll() is None:
-            runner.proc.kill()
-            runner.proc.wait(10)
+    proj.kill_runners()

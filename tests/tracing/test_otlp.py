@@ -61,13 +61,9 @@ def collector() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
 def project(tmp_path: Path) -> Iterator[Project]:
     proj = Project(tmp_path)
     proj.env["NO_PROXY"] = proj.env["no_proxy"] = "127.0.0.1"
-    (tmp_path / "hello.py").write_text(WORKFLOW)
-    (tmp_path / "pyproject.toml").write_text('[tool.durable]\npaths = ["hello.py"]\n')
+    proj.write_workflow("hello.py", WORKFLOW)
     yield proj
-    for runner in proj.runners:
-        if runner.proc.poll() is None:
-            runner.proc.kill()
-            runner.proc.wait(10)
+    proj.kill_runners()
 
 
 def test_dev_exports_its_runs_and_steps_over_otlp_http(project, collector):

@@ -70,8 +70,7 @@ def _spans(root: Path) -> list[dict]:
 
 def test_a_run_killed_mid_step_keeps_its_trace_when_it_resumes(tmp_path: Path):
     project = Project(tmp_path)
-    (tmp_path / "traced.py").write_text(WORKFLOW)
-    (tmp_path / "pyproject.toml").write_text('[tool.durable]\npaths = ["traced.py"]\n')
+    project.write_workflow("traced.py", WORKFLOW)
     try:
         project.send("t/go")
         crashed = project.dev("--no-watch")
@@ -92,7 +91,4 @@ def test_a_run_killed_mid_step_keeps_its_trace_when_it_resumes(tmp_path: Path):
         assert set(steps) == {"step first", "step second"}
         assert all(s["parent"] == resumed["span"] for s in steps.values())
     finally:
-        for runner in project.runners:
-            if runner.proc.poll() is None:
-                runner.proc.kill()
-                runner.proc.wait(10)
+        project.kill_runners()

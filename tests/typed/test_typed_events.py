@@ -113,12 +113,9 @@ UNTYPED = textwrap.dedent(
 def shop(tmp_path: Path):
     """A project whose pyproject.toml lists one workflow file, `shop.py`."""
     project = Project(tmp_path)
-    (tmp_path / "pyproject.toml").write_text('[tool.durable]\npaths = ["shop.py"]\n')
+    project.configure("shop.py")
     yield project
-    for runner in project.runners:
-        if runner.proc.poll() is None:
-            runner.proc.kill()
-            runner.proc.wait(10)
+    project.kill_runners()
 
 
 def test_send_refuses_data_that_does_not_fit_and_writes_nothing(shop):

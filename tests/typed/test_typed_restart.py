@@ -4,6 +4,7 @@ the replayed typed steps come back as their types (the journal holds only their 
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import sys
 import textwrap
@@ -17,41 +18,13 @@ WORKFLOW = textwrap.dedent(
     from __future__ import annotations
 
     import json, os, signal
-    from dataclasses import dataclass
     from pathlib import Path
 
-    import pydantic
+    from typed_values import Item, make_item, make_items, make_point, maybe_item
 
     import durable_cli as durable
 
     HERE = Path(__file__).parent
-
-
-    class Item(pydantic.BaseModel):
-        name: str
-        qty: int
-
-
-    @dataclass
-    class Point:
-        x: int
-        y: int
-
-
-    def item() -> Item:
-        return Item(name="apple", qty=3)
-
-
-    def point() -> Point:
-        return Point(1, 2)
-
-
-    def items() -> list[Item]:
-        return [Item(name="a", qty=1), Item(name="b", qty=2)]
-
-
-    def nothing() -> Item | None:
-        return None
 
 
     def crash_once():
@@ -65,10 +38,10 @@ WORKFLOW = textwrap.dedent(
     @durable.function(id="typed", trigger="t/go")
     def typed(event, step):
         values = [
-            step.run("item", item),
-            step.run("point", point),
-            step.run("items", items),
-            step.run("nothing", nothing),
+            step.run("item", make_item),
+            step.run("point", make_point),
+            step.run("items", make_items),
+            step.run("nothing", maybe_item, False),
             step.run("given", lambda: {"name": "given", "qty": 4}, output_type=Item),
         ]
         seen = [type(v).__name__ for v in values] + [type(values[2][0]).__name__]
@@ -82,8 +55,8 @@ WORKFLOW = textwrap.dedent(
 
 def test_typed_values_survive_a_killed_runner(tmp_path: Path):
     project = Project(tmp_path)
-    (tmp_path / "typed_flow.py").write_text(WORKFLOW)
-    (tmp_path / "pyproject.toml").write_text('[tool.durable]\npaths = ["typed_flow.py"]\n')
+    project.write_workflow("typed_flow.py", WORKFLOW)
+    shutil.copy(Path(__file__).with_name("typed_values.py"), tmp_path)
     try:
         project.send("t/go")
         crashed = project.dev("--no-watch")
@@ -102,7 +75,4 @@ def test_typed_values_survive_a_killed_runner(tmp_path: Path):
         expected = ["Item", "Point", "list", "NoneType", "Item", "Item"]
         assert [s["seen"] for s in seen] == [expected, expected]
     finally:
-        for runner in project.runners:
-            if runner.proc.poll() is None:
-                runner.proc.kill()
-                runner.proc.wait(10)
+        project.kill_runners()

@@ -9,23 +9,12 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-import pydantic
 import pytest
+from typed_values import Item, Point, make_item, make_items, make_point, maybe_item
 
 import durable_cli as durable
 from durable_cli.sdk import _typed
 from durable_cli.testing import run_function
-
-
-class Item(pydantic.BaseModel):
-    name: str
-    qty: int
-
-
-@dataclass
-class Point:
-    x: int
-    y: int
 
 
 @dataclass
@@ -33,22 +22,6 @@ class Route:
     name: str
     stops: list[Point]
     via: Point | None = None
-
-
-def make_item() -> Item:
-    return Item(name="apple", qty=3)
-
-
-def make_point() -> Point:
-    return Point(1, 2)
-
-
-def make_items() -> list[Item]:
-    return [Item(name="a", qty=1), Item(name="b", qty=2)]
-
-
-def maybe_item(present: bool) -> Item | None:
-    return Item(name="found", qty=1) if present else None
 
 
 def make_route() -> Route:
