@@ -6,9 +6,11 @@ so the embedded store (tests/core/test_two_engines.py) and PostgreSQL
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import durable_cli as durable
@@ -27,10 +29,23 @@ __all__ = [
     "engines",
     "finished",
     "serve_both",
+    "two_stores",
 ]
 
 LEASE_S = 0.4
 Pair = tuple[Store, Store]
+
+
+@contextlib.contextmanager
+def two_stores(open_one: Callable[[], Store]) -> Iterator[Pair]:
+    """Two store objects on one state, each from `open_one()`: one per engine; closed after."""
+    first = open_one()
+    second = open_one()
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
 
 
 async def serve_both(a: Engine, b: Engine, until: Any, timeout: float = 30.0) -> None:

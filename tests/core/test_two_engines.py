@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from engine_pair import SCENARIOS, Pair
+from engine_pair import SCENARIOS, Pair, two_stores
 
 from durable_cli.store import open_store
 
@@ -16,11 +16,8 @@ from durable_cli.store import open_store
 @pytest.fixture
 def stores(tmp_path: Path) -> Iterator[Pair]:
     """Two store objects on one state dir: one per engine."""
-    first = open_store(str(tmp_path / "state"))
-    second = open_store(str(tmp_path / "state"))
-    yield first, second
-    first.close()
-    second.close()
+    with two_stores(lambda: open_store(str(tmp_path / "state"))) as pair:
+        yield pair
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)

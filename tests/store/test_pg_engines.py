@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
-from engine_pair import SCENARIOS, Pair, engines, finished, serve_both
+from engine_pair import SCENARIOS, Pair, engines, finished, serve_both, two_stores
 from helpers import until
 
 import durable_cli as durable
@@ -22,10 +22,8 @@ def stores(pg_server) -> Iterator[Pair]:
     from durable_cli.store import open_database
 
     url = pg_server.new_database()
-    first, second = open_database(url), open_database(url)
-    yield first, second
-    first.close()
-    second.close()
+    with two_stores(lambda: open_database(url)) as pair:
+        yield pair
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
