@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -41,3 +42,16 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
         await wait(0.02)
+
+
+def lines_of(stream: Iterable[str]) -> list[str]:
+    """A list that a background thread fills with `stream`'s lines (a child process's output)
+    as they come, up to its end: poll it with `wait_until`, never read a pipe that may be empty."""
+    lines: list[str] = []
+
+    def pump() -> None:
+        for line in stream:
+            lines.append(line.rstrip("\n"))
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import wait_until
+from helpers import lines_of, wait_until
 
 from durable_cli.store import diagnose
 
@@ -75,9 +75,13 @@ def test_full_disk_rejects_sends_whole_and_runs_complete_once_space_returns(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    log: list[str] = []
+    log = lines_of(runner.stdout)  # type: ignore[arg-type]
     try:
-        wait_until(lambda: effects.exists() and "big 1" in effects.read_text(), what="step big")
+        wait_until(
+            lambda: effects.exists() and "big 1" in effects.read_text(),
+            timeout=60,
+            what="step big",
+        )
         _fill(small_disk / "filler")
 
         big = json.dumps({"n": 9, "pad": "p" * 70_000})
@@ -87,29 +91,32 @@ def test_full_disk_rejects_sends_whole_and_runs_complete_once_space_returns(
         assert "Traceback" not in rejected.stderr
 
         gate.touch()  # the step returns 100 KB: its journal write fails
-        os.set_blocking(runner.stdout.fileno(), False)  # type: ignore[union-attr]
-
-        def saw_error() -> bool:
-            log.extend((runner.stdout.read() or "").splitlines())  # type: ignore[union-attr]
-            return any("disk full" in line for line in log)
-
-        wait_until(saw_error, what="the runner reporting the failed journal write")
+        wait_until(
+            lambda: any("disk full" in line for line in list(log)),
+            timeout=60,
+            what="the runner reporting the failed journal write",
+        )
         (small_disk / "filler").unlink()  # space returns
 
-        def completed() -> dict | None:
-            shown = cli("runs", "--json")
-            runs = json.loads(shown.stdout) if shown.returncode == 0 else []
-            return runs[0] if runs and runs[0]["status"] == "completed" else None
+        def runs() -> list[dict]:
+            shown = cli("runs", "--json")  # a refusal (the journal busy): asked again
+            return json.loads(shown.stdout) if shown.returncode == 0 else []
 
-        run = wait_until(completed, timeout=30, what="the run completing after space returned")
+        def completed() -> dict | None:
+            listed = runs()
+            return listed[0] if listed and listed[0]["status"] == "completed" else None
+
+        run = wait_until(completed, timeout=60, what="the run completing after space returned")
         later = cli("send", "disk/go", "--data", '{"n": 2}')
         assert later.returncode == 0, later.stderr
-        wait_until(lambda: effects.read_text().count("big 2") == 1, what="a run after recovery")
         wait_until(
-            lambda: (
-                all(r["status"] == "completed" for r in json.loads(cli("runs", "--json").stdout))
-                and len(json.loads(cli("runs", "--json").stdout)) == 2
-            ),
+            lambda: effects.read_text().count("big 2") == 1,
+            timeout=60,
+            what="a run after recovery",
+        )
+        wait_until(
+            lambda: [r["status"] for r in runs()] == ["completed", "completed"],
+            timeout=60,
             what="both runs completed",
         )
     finally:
