@@ -12,7 +12,7 @@ T = TypeVar("T")
 
 
 def wait_until(
-    condition: Callable[[], T], timeout: float = 15.0, interval: float = 0.02, what: str = ""
+    condition: Callable[[], T], timeout: float = 30.0, interval: float = 0.02, what: str = ""
 ) -> T:
     """Poll `condition` until it returns something truthy (returned); fail after `timeout`."""
     deadline = time.monotonic() + timeout
@@ -27,7 +27,7 @@ def wait_until(
 
 async def until(
     condition: Callable[[], T],
-    timeout: float = 15.0,
+    timeout: float = 30.0,
     what: str = "",
     pause: Callable[[float], Awaitable[object]] | None = None,
 ) -> T:
