@@ -139,7 +139,12 @@ class Step(_Base):
         _check_id(step_id)
         plan = self._driver.begin("run", step_id, retries=retries)  # `_begin`, a call less
         # most step callables are unannotated functions: an empty dict says so without a call
-        annotated = output_type is not None or getattr(fn, "__annotations__", _UNSEEN)
+        # a class is asked first: a builtin one (`int`) raises inside getattr each time
+        annotated = (
+            output_type is not None
+            or isinstance(fn, type)
+            or getattr(fn, "__annotations__", _UNSEEN)
+        )
         codec = codec_for(fn, output_type) if annotated else None
         if plan.done is not None:
             if codec is None:
@@ -231,7 +236,12 @@ class AsyncStep(_Base):
         _check_id(step_id)
         plan = self._driver.begin("run", step_id, retries=retries)  # `_begin`, a call less
         # most step callables are unannotated functions: an empty dict says so without a call
-        annotated = output_type is not None or getattr(fn, "__annotations__", _UNSEEN)
+        # a class is asked first: a builtin one (`int`) raises inside getattr each time
+        annotated = (
+            output_type is not None
+            or isinstance(fn, type)
+            or getattr(fn, "__annotations__", _UNSEEN)
+        )
         codec = codec_for(fn, output_type) if annotated else None
         if plan.done is not None:
             if codec is None:

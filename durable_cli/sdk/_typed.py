@@ -64,13 +64,14 @@ def codec_for(fn: Callable[..., Any], output_type: Any = None) -> Codec | None:
     """The codec for what `fn` returns: `output_type`, else its return annotation (None: plain)."""
     if output_type is not None:
         return type_codec(output_type)
+    if isinstance(fn, type):  # a class called as a step (`step.run("make", Item, ...)`)
+        return type_codec(fn)  # returns one of itself; a builtin one raises no AttributeError
     try:
         ret = fn.__annotations__.get("return")
     except AttributeError:  # a partial, a builtin, a callable object
         return _other_callable(fn)
     if ret is None:
-        # a class called as a step (`step.run("make", Item, ...)`) returns one of itself
-        return type_codec(fn) if isinstance(fn, type) else None
+        return None
     code = getattr(fn, "__code__", None)
     entry = _BY_CODE.get(code)
     if entry is not None and (entry[0] is ret or entry[0] == ret):
