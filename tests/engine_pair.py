@@ -21,6 +21,7 @@ __all__ = [
     "LEASE_S",
     "SCENARIOS",
     "Pair",
+    "a_child_ending_on_the_other_engine_wakes_its_parent",
     "a_concurrency_key_of_one_holds_across_engines",
     "a_cron_tick_fires_once",
     "a_paused_engine_loses_its_run_and_its_late_write_is_refused",
@@ -253,10 +254,54 @@ def a_cron_tick_fires_once(stores: Pair) -> None:
     assert runs[0].event["data"]["scheduled_at"] == 1_700_000_040_000
 
 
+def a_child_ending_on_the_other_engine_wakes_its_parent(stores: Pair) -> None:
+    """A child run (`step.invoke`) that ends on the other engine while its parent is still in
+    flight here, between creating it and unwinding: the parent is woken and completes."""
+    kid_ran: list[str] = []
+
+    @durable.function(id="kid", trigger="kid/go")
+    def kid(event, step):
+        return step.run("play", lambda: kid_ran.append(threading.current_thread().name) or 7)
+
+    @durable.function(id="parent", trigger="parent/go")
+    def parent(event, step):
+        return step.invoke("call-kid", function=kid)
+
+    # one run at a time on `a`: while the parent holds its only slot, the child is `b`'s
+    a, b = engines(stores, parent, kid, concurrency=1)
+    b_engine = b
+    start_child = a.start_child
+
+    def start_child_then_let_it_end(*args: Any) -> None:
+        start_child(*args)
+        child_id = args[1].meta["child"]
+        b_engine.enqueue(child_id)  # as a worker woken by the new run would take it
+
+        def ended_on_b() -> bool:
+            child = stores[0].get_run(child_id)
+            return child is not None and child.finished and child_id not in b_engine.schedule.active
+
+        deadline = time.monotonic() + 30
+        while not ended_on_b():  # on the parent's worker thread, before it unwinds
+            assert time.monotonic() < deadline, "the child did not end on the other engine"
+            time.sleep(0.01)
+
+    a.start_child = start_child_then_let_it_end  # type: ignore[method-assign]
+    a.send("parent/go")
+    asyncio.run(serve_both(a, b, lambda: finished(stores[0], 2)))
+    a.close()
+    b.close()
+
+    (run,) = stores[0].list_runs(function="parent")
+    assert (run.status, run.output) == ("completed", 7)
+    assert len(kid_ran) == 1, "the child's step ran once"
+
+
 SCENARIOS = [
     each_run_executes_on_one_engine_and_each_step_once,
     a_paused_engine_loses_its_run_and_its_late_write_is_refused,
     a_timer_fires_once,
     a_concurrency_key_of_one_holds_across_engines,
     a_cron_tick_fires_once,
+    a_child_ending_on_the_other_engine_wakes_its_parent,
 ]

@@ -67,13 +67,10 @@ class Engine:
 
         `interceptor(run, step_id, attempt)` is asked before each attempt of a `run` step may
         call the step's callable; a callable it returns runs instead (the testing helper's stubs
-        and failures). Injected failures (`durable fail`) come first and skip it.
-
-        `lease_s`: how long this runner keeps its runs when it stops renewing its lease (it
-        renews every third of that while it serves); then another runner takes them over.
-
-        `workers`: the threads `def` handlers run on (the caller keeps and shuts them down;
-        the testing helper reuses its threads, and their connections, across calls).
+        and failures). Injected failures (`durable fail`) come first and skip it. `lease_s`: how
+        long this runner keeps its runs once it stops renewing its lease (every third of that).
+        `workers`: the threads `def` handlers run on (the caller keeps and shuts them down; the
+        testing helper reuses its threads, and their connections, across calls).
         """
         self.store = store
         self.journal = LoopJournal(store)  # async handlers' writes, shared per turn of the loop
@@ -203,9 +200,13 @@ class Engine:
         """Send an event from a step, journaling the step in the same transaction."""
         return self.services.send_from_step(name, data, rec)
 
-    def start_child(self, parent: RunRecord, rec: StepRecord, function: Any, data: Any) -> None:
-        """Create a child run for `step.invoke`, linked both ways, in one transaction."""
-        self.services.start_child(parent, rec, function, data)
+    def new_child(self, parent: RunRecord, rec: StepRecord, function: Any, data: Any) -> RunRecord:
+        """The child run of `step.invoke`, not stored yet (see `StepServices.new_child`)."""
+        return self.services.new_child(parent, rec, function, data)
+
+    def start_child(self, parent: RunRecord, rec: StepRecord, child: RunRecord) -> None:
+        """Store a child run and its parent's hold in one transaction, and queue the child."""
+        self.services.start_child(parent, rec, child)
 
     def make_event(self, name: str, data: Any = None, **kwargs: Any) -> dict[str, Any]:
         """A validated event stamped with the engine's clock."""

@@ -81,10 +81,10 @@ class StepServices:
         engine.wake()
         return [event["id"]]
 
-    def start_child(self, parent: RunRecord, rec: StepRecord, function: Any, data: Any) -> None:
-        """Create a child run for `step.invoke`, linked both ways, in one transaction."""
+    def new_child(self, parent: RunRecord, rec: StepRecord, function: Any, data: Any) -> RunRecord:
+        """The child run of `step.invoke` (not stored yet), linked both ways; InputError for a
+        function that is not loaded or data that is not an event's."""
         engine = self.engine
-        store = engine.store
         fn_id = function.id if isinstance(function, Function) else function
         if not isinstance(fn_id, str) or engine.registry.get(fn_id) is None:
             raise InputError(f"step.invoke: no loaded function {fn_id!r}")
@@ -100,6 +100,13 @@ class StepServices:
         )
         rec.meta["child"] = child.id
         parent.children.append(child.id)
+        return child
+
+    def start_child(self, parent: RunRecord, rec: StepRecord, child: RunRecord) -> None:
+        """Store a child run made by `new_child` and its parent as it is now (its hold), in one
+        transaction, and queue the child."""
+        engine = self.engine
+        store = engine.store
         with store.batch():
             store.create_runs([child])
             store.save_step(rec, run=parent)

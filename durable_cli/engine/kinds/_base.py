@@ -41,8 +41,12 @@ class HostEngine(Protocol):
         """Send an event from a step, journaling the step in the same transaction."""
         ...
 
-    def start_child(self, parent: RunRecord, rec: StepRecord, function: Any, data: Any) -> None:
-        """Create a child run for `step.invoke`, linked both ways, in one transaction."""
+    def new_child(self, parent: RunRecord, rec: StepRecord, function: Any, data: Any) -> RunRecord:
+        """The child run of `step.invoke`, not stored yet; InputError for bad input."""
+        ...
+
+    def start_child(self, parent: RunRecord, rec: StepRecord, child: RunRecord) -> None:
+        """Store a child run and its parent's hold in one transaction, and queue the child."""
         ...
 
 

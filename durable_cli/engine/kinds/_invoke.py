@@ -29,11 +29,19 @@ class Invoke(Kind):
             child = inv.engine.store.get_run(rec.meta["child"])
             if child is not None and child.finished:
                 return self._settle_child(inv, rec, child)
+            save = None
         else:
             rec = self.started(inv, sid)
-            inv.engine.start_child(inv.run, rec, function, data)
+            child = inv.engine.new_child(inv.run, rec, function, data)  # bad input: not held
+
+            # the child is stored in the transaction that writes its parent's hold: a child
+            # that ends at once, on any runner, then finds its parent waiting and wakes it
+            def save(run: RunRecord, step: StepRecord) -> None:
+                inv.engine.start_child(run, step, child)
+
         child_id = rec.meta["child"]
-        self.hold(inv, rec, None, {"child": child_id}, reason=f"waiting for child run {child_id}")
+        reason = f"waiting for child run {child_id}"
+        self.hold(inv, rec, None, {"child": child_id}, reason=reason, save=save)
 
     def _settle_child(self, inv: Host, rec: StepRecord, child: RunRecord) -> Plan:
         if child.status == "completed":
