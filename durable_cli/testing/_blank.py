@@ -16,7 +16,7 @@ _TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE
 # past this, the wipe also folds the write-ahead log into the database and empties it: calls
 # append to it and nothing else would, with no runner's checkpoint thread behind them, and a
 # long log makes every read look further for its pages
-_WAL_LIMIT_BYTES = 2**18
+_WAL_LIMIT_BYTES = 2**20
 
 
 class Blank:
