@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from ..store import Store
@@ -32,15 +33,19 @@ class Blank:
                 self._rows[table] = _snapshot(cache.connection, table)
         self._wal = os.path.join(cache.directory, "cache.db-wal")
 
-    def restore(self) -> None:
+    def restore(self, first: Callable[[], None] | None = None) -> None:
         """Put the journal back to the rows it had when new, in one transaction (value files
-        that rows named go after it commits); wake-ups meant for the last engine are dropped."""
+        that rows named go after it commits), calling `first()` inside it (its writes join
+        the commit); wake-ups meant for the last engine are dropped."""
         store = self._store
-        store.leases.release()  # a runner that broke off keeps no fence on the next call's writes
         rows = store.rows
         cache = rows.cache
         sql = cache.sql
         with rows.transaction(fenced=False):  # the journal's own upkeep, no runner's write
+            if first is not None:
+                first()
+            # a runner that broke off keeps no fence on the next call's writes
+            store.leases.release()
             files = sql("SELECT filename FROM Cache WHERE filename IS NOT NULL").fetchall()
             for (table,) in sql(_TABLES).fetchall():
                 if table == _CONSTANT:

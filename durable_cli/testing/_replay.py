@@ -94,7 +94,7 @@ def _execute(fn: Function, registry: Registry, exported: Any, timeout: float) ->
         icpt = Interceptor(None, None)
         icpt.run_id = recorded.id
         watch = _Watch(recorded.id)
-        engine = Engine(
+        engine = bench.engine = Engine(
             store, registry, clock=clock, interceptor=icpt, listeners=[watch], workers=bench.workers
         )
         _seed(store, exported, clock.now_ms())

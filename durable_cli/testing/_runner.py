@@ -173,27 +173,24 @@ def _serve(plan: _Plan, bench: Bench) -> RunResult:
         fields["name"], fields["data"], event_id=fields["id"], ts=fields["ts"] or now
     )
     add_trace(event)  # the caller's span, if any, is the run's parent (as for `send`)
-    # the engine's lease first, so the run is its own from the start, as a run the engine
-    # makes from an event is: it then starts with no claim and no read of the journal
-    owner = engine.lease.start()
-    run = RunRecord(
-        id=new_id(now),
-        function=plan.fn.id,
-        event=event,
-        status="queued",
-        created_at=now,
-        owner=owner,
-    )
+    bench.engine = engine  # the bench closes it
+    with store.batch():  # one commit for the engine's lease, the event and the run
+        # the lease first, so the run is the engine's own from the start, as a run it makes
+        # from an event is: it then starts with no claim and no read of the journal
+        owner = engine.lease.start()
+        run = RunRecord(
+            id=new_id(now),
+            function=plan.fn.id,
+            event=event,
+            status="queued",
+            created_at=now,
+            owner=owner,
+        )
+        # recorded, not queued: only `fn` runs for it, whatever else shares its trigger
+        store.put_event(event, queue=False)
+        store.create_runs([run])
     plan.interceptor.run_id = plan.feeder.run_id = run.id
     plan.feeder.engine = engine
-    try:
-        with store.batch():
-            # recorded, not queued: only `fn` runs for it, whatever else shares its trigger
-            store.put_event(event, queue=False)
-            store.create_runs([run])
-    except BaseException:
-        engine.close()  # gives the lease up
-        raise
     engine.schedule.keep_fresh(run)
     serve_until_idle(
         engine,

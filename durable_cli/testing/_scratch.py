@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..engine import Engine
 from ..store import Store, open_store
 from ._blank import Blank
 
@@ -46,9 +47,14 @@ class Bench:
     workers: ThreadPoolExecutor
     loop: asyncio.AbstractEventLoop
     blank: Blank | None = None  # how to wipe the store back (None: a state dir the user keeps)
+    engine: Engine | None = None  # the call's engine, closed with the bench or as it is wiped
 
     def close(self) -> None:
-        """Stop the threads (a step still running finishes in the background), close the rest."""
+        """Close the call's engine and stop the threads (a step still running finishes in the
+        background), then close the rest."""
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            engine.close()
         self.workers.shutdown(wait=False, cancel_futures=True)
         _cancel_tasks(self.loop)
         self.loop.close()
@@ -104,9 +110,11 @@ def _new_bench(store: Store, blank: Blank | None) -> Bench:
 def _give_back(bench: Bench) -> None:
     """Wipe the bench and keep it, or close it (it can't be wiped, a task of the call is still
     on its loop, or enough benches are idle)."""
+    engine, bench.engine = bench.engine, None
     try:
         assert bench.blank is not None
-        bench.blank.restore()
+        # the engine's lease is given up in the wipe's own commit
+        bench.blank.restore(engine.close if engine is not None else None)
     except BaseException:
         bench.close()
         raise

@@ -35,8 +35,8 @@ def serve_until_idle(
     timeline: Callable[[], str],
 ) -> None:
     """Serve `engine` on `loop` (not running, and kept open) from the queued run `run_id` until
-    nothing can progress, then close the engine; a TimeoutError after `timeout` seconds of wall
-    time names `what` and shows the tail of `timeline()`."""
+    nothing can progress (the engine is left open: the caller closes it); a TimeoutError after
+    `timeout` seconds of wall time names `what` and shows the tail of `timeline()`."""
     try:
         loop.run_until_complete(asyncio.wait_for(_serve(engine, run_id), timeout))
     except TimeoutError:
@@ -48,8 +48,6 @@ def serve_until_idle(
         raise TimeoutError(
             f"{what} did not finish within {timeout:g}s of wall time\n{text}"
         ) from None
-    finally:
-        engine.close()
 
 
 async def _serve(engine: Engine, run_id: str) -> None:
