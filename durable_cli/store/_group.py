@@ -60,12 +60,15 @@ class GroupCommit:
         written. Raises what SQLite raised (nothing written), or LeaseLost when the fence's
         lease went to another runner."""
         con = self._connection()
-        rows = [row for item in batch for row in item]
+        rows = batch[0] if len(batch) == 1 else [row for item in batch for row in item]
         fence = self._fence()
         changed = _upsert(con, rows, fence)
         self._after_commit()
         if changed == len(rows):
-            return [[True] * len(item) for item in batch]
+            written = []  # a loop: before Python 3.12 a comprehension is a function call more
+            for item in batch:
+                written.append([True] * len(item))
+            return written
         if fence is not None and con.execute(_fence.HOLDS, fence).fetchone() is None:
             # nothing was written: the lease went to another runner
             raise LeaseLost(f"lease {fence[0]} was revoked: write refused")
