@@ -80,6 +80,7 @@ class Leases:
         with rows.transaction(fenced=False):
             rows.put(f"rn/{runner_id}", self._entry(token, lease_ms), tag=token)
             rows.set_fence_token(f"rn/{runner_id}", token)
+        rows.fence_table_made()
         self.runner_id, self._token = runner_id, token
         rows.fence = (f"rn/{runner_id}", token)
 

@@ -42,6 +42,7 @@ class Rows:
         self._tx = threading.local()
         # (key, token) of the lease row every transaction must find, once this is a runner's
         self.fence: tuple[str, str] | None = None
+        self._fence_table = False  # made (and committed) by this store: no CREATE to ask again
 
     @property
     def in_transaction(self) -> bool:
@@ -55,13 +56,19 @@ class Rows:
 
     def set_fence_token(self, key: str, token: str) -> None:
         """Inside a transaction: make `token` the one the writes fenced by `key` must carry."""
-        self.cache.sql(_fence.CREATE)
+        if not self._fence_table:
+            self.cache.sql(_fence.CREATE)
         self.cache.sql(_fence.SET, (key, token))
 
     def drop_fence_token(self, key: str) -> None:
         """Inside a transaction: revoke the lease `key`, so writes fenced by it are refused."""
-        self.cache.sql(_fence.CREATE)  # a store that never registered may revoke another's
+        if not self._fence_table:  # a store that never registered may revoke another's
+            self.cache.sql(_fence.CREATE)
         self.cache.sql(_fence.DROP, (key,))
+
+    def fence_table_made(self) -> None:
+        """After a committed `set_fence_token`: the fence table exists from now on."""
+        self._fence_table = True
 
     @contextlib.contextmanager
     def transaction(self, *, fenced: bool = True) -> Iterator[None]:
