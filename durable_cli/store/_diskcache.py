@@ -303,14 +303,17 @@ class DiskcacheStore:
     def save_step(
         self, step: StepRecord, *, run: RunRecord | None = None, consume: str | None = None
     ) -> None:
-        """Commit a step (and optionally its run, and one use of an injected failure) at once."""
-        if run is None and consume is None and not self.rows.in_transaction:
-            self.save_runs([], [step])  # the hot path: shared with concurrent writers
+        """Commit a step (and optionally its run, and one use of an injected failure) at once.
+
+        The run is guarded like `save_run`'s: one cancelled (or ended) meanwhile stays so."""
+        if consume is None and not self.rows.in_transaction:
+            # the hot path, shared with concurrent writers; a retry's or a hold's run too
+            self.save_runs([] if run is None else [run], [step])
             return
         with self.rows.transaction():
             self.writes.put_step(step)
             if run is not None:
-                self.writes.put_run(run)
+                self.writes.save_run(run, True)
             if consume is not None:
                 self._consume_failure(consume)
 

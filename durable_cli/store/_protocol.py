@@ -167,7 +167,9 @@ class Store(Protocol):
     def save_step(
         self, step: StepRecord, *, run: RunRecord | None = None, consume: str | None = None
     ) -> None:
-        """Commit a step (and optionally its run, and one use of an injected failure) at once."""
+        """Commit a step (and optionally its run, and one use of an injected failure) at once.
+
+        The run is guarded like `save_run`'s: one cancelled (or ended) meanwhile stays so."""
         ...
 
     # injected failures and flags

@@ -181,6 +181,26 @@ def test_a_guarded_save_never_overwrites_a_finished_run(store: Store):
     assert store.get_run(run.id).status == "completed"
 
 
+def test_a_step_saved_with_its_run_never_overwrites_a_finished_run(store: Store):
+    run = _run()
+    store.create_runs([run])
+    store.add_failure("run:x/s", 2, "boom")
+    late = RunRecord.from_dict(run.to_store())
+    run.status = "cancelled"  # cancelled while its step's attempt ran
+    assert store.save_run(run, guard=False) is True
+    late.status, late.wake_at = "retrying", 99  # that attempt failed: a retry, with its run
+    store.save_step(StepRecord(run.id, "s", 0, status="retrying"), run=late)
+    assert store.get_run(run.id).status == "cancelled"
+    late.status = "sleeping"  # and with an injected failure used up
+    store.save_step(StepRecord(run.id, "t", 1, status="running"), run=late, consume="run:x/s")
+    assert store.get_run(run.id).status == "cancelled"
+    assert [(s.id, s.status) for s in store.load_steps(run.id)] == [
+        ("s", "retrying"),
+        ("t", "running"),
+    ]
+    assert store.failures()["run:x/s"]["times"] == 1, "the failure's use is still recorded"
+
+
 def test_a_run_written_twice_in_one_save_keeps_the_last(store: Store):
     run = _run()
     store.create_runs([run])

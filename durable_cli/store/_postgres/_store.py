@@ -261,11 +261,13 @@ class PostgresStore:
     def save_step(
         self, step: StepRecord, *, run: RunRecord | None = None, consume: str | None = None
     ) -> None:
-        """Commit a step (and optionally its run, and one use of an injected failure) at once."""
+        """Commit a step (and optionally its run, and one use of an injected failure) at once.
+
+        The run is guarded like `save_run`'s: one cancelled (or ended) meanwhile stays so."""
         if run is None and consume is None and not self._db.in_transaction:
             self.save_runs([], [step])  # the hot path: shared with concurrent writers
             return
-        self._put_runs([run] if run is not None else [], [step], guard=False, consume=consume or "")
+        self._put_runs([run] if run is not None else [], [step], guard=True, consume=consume or "")
 
     # -- injected failures and flags --------------------------------------------------------
     def add_failure(self, key: str, times: int, message: str) -> None:
