@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tui_support import FN, T0, demo_app, settled, shown
+from tui_support import T0, a_run, demo_app, settled, shown
 
 from durable_cli.engine import Engine
 from durable_cli.engine.kinds import KINDS, Kind
-from durable_cli.store import Attempt, RunRecord, StepRecord
+from durable_cli.store import Attempt, StepRecord
 from durable_cli.tui.format import fmt_when, held_text, step_state
 
 DUE = T0 + 3_600_000  # an hour after the run started
@@ -59,15 +59,7 @@ def test_a_held_step_takes_its_status_and_due_time_from_its_row(signal_kind: Kin
 
 
 async def test_the_timeline_shows_a_new_kind_from_its_row(demo: Engine, signal_kind: Kind) -> None:
-    run = RunRecord(
-        id="01KDVRJ00000000000000SIG01",
-        function=FN,
-        event={"id": "ev-sig", "name": "api/document.uploaded", "data": {}, "ts": T0},
-        status="waiting",
-        created_at=T0,
-        started_at=T0,
-        wake_at=DUE,
-    )
+    run = a_run("01KDVRJ00000000000000SIG01", "waiting", wake_at=DUE)
     demo.store.create_runs(
         [run],
         [_step(run.id, "first-signal", 0, "completed"), _step(run.id, "approval", 1, "running")],

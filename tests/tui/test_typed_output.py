@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tui_support import FN, T0, demo_app, settled, shown, wait_for
+from tui_support import T0, a_run, demo_app, settled, shown, wait_for
 
 from durable_cli.engine import Engine
-from durable_cli.store import Attempt, RunRecord, StepRecord
+from durable_cli.store import Attempt, StepRecord
 
 ITEM = {"name": "apple", "qty": 3}
 
@@ -25,15 +25,7 @@ def _step(run_id: str, sid: str, seq: int, meta: dict[str, str]) -> StepRecord:
 
 
 async def test_the_step_view_names_a_typed_output_s_type(demo: Engine) -> None:
-    run = RunRecord(
-        id="01KDVRJ00000000000000TYP01",
-        function=FN,
-        event={"id": "ev-typ", "name": "api/document.uploaded", "data": {}, "ts": T0},
-        status="completed",
-        created_at=T0,
-        started_at=T0,
-        ended_at=T0 + 10,
-    )
+    run = a_run("01KDVRJ00000000000000TYP01", "completed", ended_at=T0 + 10)
     steps = [_step(run.id, "plain", 0, {}), _step(run.id, "typed", 1, {"type": "Item"})]
     demo.store.create_runs([run], steps)
     app = demo_app(demo)

@@ -88,6 +88,16 @@ def shown(widget: Widget) -> str:
 # -- a journal with fixed ids and times, for snapshots and screenshots ------------------------
 T0 = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC
 FN = "process-uploaded-document"
+
+
+def a_run(run_id: str, status: str, **fields: Any) -> RunRecord:
+    """A run of FN started at T0 (its event named after its id), to store as it is."""
+    event = {"id": f"ev-{run_id[-5:]}", "name": "api/document.uploaded", "data": {}, "ts": T0}
+    return RunRecord(
+        id=run_id, function=FN, event=event, status=status, created_at=T0, started_at=T0, **fields
+    )
+
+
 EVENT = {
     "id": "01KDVRJ0000000000000EVENT1",
     "name": "api/document.uploaded",
