@@ -42,7 +42,6 @@ class Flight:
         self._landed: collections.deque[tuple[Any, ...]] = collections.deque()
         self._landing = False  # a call to take the landed verdicts is on its way to the loop
         self._drained: list[asyncio.Future[None]] = []
-        self._child_done: set[str] = set()  # parents in flight whose child run ended meanwhile
 
     @property
     def landed(self) -> int:
@@ -232,14 +231,6 @@ class Flight:
         engine = self.engine
         if engine.schedule.land(run_id):
             engine.push(run_id)
-        if run_id in self._child_done:
-            self._child_done.discard(run_id)
-            try:
-                self._requeue_parent(run_id)
-            except LeaseLost:
-                engine.upkeep.lease_lost()
-            except Exception as exc:
-                self._fault(run_id, exc)
         if not engine.schedule.active:
             for waiter in self._drained:
                 if not waiter.done():
@@ -256,12 +247,9 @@ class Flight:
         engine.timers.cancel(f"{TIMER_PREFIX}finish/{run.id}")
         store = engine.store
         if run.parent:
-            if run.parent["run"] in engine.schedule.active:
-                # the parent has not written its hold yet, and that write would bury a queued
-                # status written now: it is requeued when it lands
-                self._child_done.add(run.parent["run"])
-            else:
-                self._requeue_parent(run.parent["run"])
+            # the parent's hold was written with this child, so it is waiting now; one still
+            # unwinding in flight here goes again when it lands
+            self._requeue_parent(run.parent["run"])
         if verdict.status == "failed" and fn.options.on_failure is not None:
             handler = engine.registry.get(f"{fn.id}-failure")
             if handler is not None:
