@@ -39,26 +39,17 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from pg_harness import Workers, child_env, cpu_s, server_cpu_s, spread, until, whole_process  # noqa: E402
 from pg_support import PgServer, pg_bindir  # noqa: E402 - the test suite's throw-away server
+from throughput import WORKFLOWS  # noqa: E402
 
 from durable_cli.engine import actions  # noqa: E402
 
 PROCS = str(HERE / "pg_procs.py")
 DURABLE = str(Path(sys.executable).with_name("durable"))
 LEASE_S = 5.0  # durable worker's default
-WORKFLOW = textwrap.dedent(
+# throughput.py's five-step workflow, and what the latency and takeover figures run
+WORKFLOW = WORKFLOWS["def"] + textwrap.dedent(
     """
     import os, time
-    import durable_cli as durable
-
-    def work(n):
-        return n + 1
-
-    @durable.function(id="five-steps", trigger="bench/go")
-    def five_steps(event, step):
-        n = event.data["n"]
-        for name in ("one", "two", "three", "four", "five"):
-            n = step.run(name, work, n)
-        return n
 
     @durable.function(id="ping", trigger="bench/ping")
     def ping(event, step):
